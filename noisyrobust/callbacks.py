@@ -1,0 +1,34 @@
+"""Callbacks the pipeline always adds."""
+import torch
+from lightning.pytorch import Callback
+from lightning.pytorch.callbacks import TQDMProgressBar
+
+
+class EpochSeed(Callback):
+    """Reseed torch's global RNG (dropout, ...) from (seed, epoch, rank) at every epoch start, so a run
+    resumed from an epoch-end checkpoint draws exactly what the uninterrupted run drew."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        torch.manual_seed((self.seed * 1_000_003 + trainer.current_epoch * 7_919 + trainer.global_rank) % 2**63)
+
+
+class LabelsChecksum(Callback):
+    """Stamps the noisy labels' checksum into every checkpoint, so a resume on other labels is refused."""
+
+    def __init__(self, checksum: str):
+        self.checksum = checksum
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        checkpoint["noisy_labels_checksum"] = self.checksum
+
+
+class ProgressBar(TQDMProgressBar):
+    """Lightning's bar for training epochs, without a second bar for each evaluation pass."""
+
+    def init_validation_tqdm(self):
+        bar = super().init_validation_tqdm()
+        bar.disable = True
+        return bar

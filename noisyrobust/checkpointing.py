@@ -1,0 +1,48 @@
+"""Checkpoints that a later run can trust: written atomically, checked before a resume."""
+import os
+from pathlib import Path
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from noisyrobust.errors import UserError
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Writes ``path`` through a temporary file and ``os.replace``: a crash mid-write leaves the previous
+    checkpoint, never a truncated one."""
+
+    def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            torch.save(checkpoint, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str) -> Path:
+    """Refuse a ``ckpt_path`` that does not exist, is no Lightning checkpoint, holds another model's
+    weights, or was trained on other noisy labels."""
+    p = Path(path).expanduser().resolve()
+    if not p.is_file():
+        raise UserError(f"ckpt_path {p} does not exist")
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=False)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is the same user error
+        raise UserError(f"ckpt_path {p} is not a readable checkpoint ({type(e).__name__})") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+        raise UserError(f"ckpt_path {p} is not a Lightning checkpoint (no state_dict)")
+    mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in ckpt["state_dict"].items()}
+    if mine != theirs:
+        diff = sorted(set(mine.items()) ^ set(theirs.items()))
+        raise UserError(f"ckpt_path {p} belongs to a different model: {len(diff)} tensors differ "
+                        f"(first: {diff[0][0]} {diff[0][1]}); use the method/model/data it was trained with")
+    saved = ckpt.get("noisy_labels_checksum")
+    if saved is not None and saved != labels_checksum:
+        raise UserError(f"ckpt_path {p} was trained on other noisy labels (checksum {saved}, this run "
+                        f"{labels_checksum}); use the same data, noise and seed")
+    return p

@@ -1,0 +1,122 @@
+"""The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
+import inspect
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+from lightning.pytorch import LightningDataModule
+
+from noisyrobust.data.imageset import ImageSet
+from noisyrobust.data.loader import BatchTransform, TensorBatches
+from noisyrobust.errors import UserError
+
+
+class NoisyDataModule(LightningDataModule):
+    """A small image dataset held in memory, with noisy training labels drawn once before training.
+
+    The noisy labels depend only on the clean labels, the injector and ``noise_seed``. Validation is a
+    fixed share of the *noisy* training set; the test set is clean. Batches are ``(x, label, index)``
+    with ``index`` the sample's index in the full training set (validation part included).
+    """
+
+    def __init__(self, *, name: str, source: Callable[[], ImageSet], num_classes: int, in_channels: int,
+                 image_size: int, batch_size: int, noise: Optional[Callable] = None, noise_seed: int = 0,
+                 eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
+                 normalize: bool = True, mean: Sequence[float] = (), std: Sequence[float] = (),
+                 augment: bool = False, crop_padding: int = 4, flip: bool = True, drop_last: bool = True):
+        super().__init__()
+        if batch_size < 1 or eval_batch_size < 1:
+            raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
+        if not 0.0 <= val_fraction < 1.0:
+            raise UserError(f"data.val_fraction={val_fraction} is outside [0, 1)")
+        self.name, self.source, self.noise, self.noise_seed = name, source, noise, noise_seed
+        self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.val_fraction, self.split_seed, self.drop_last = val_fraction, split_seed, drop_last
+        self.augment, self.crop_padding, self.flip = augment, crop_padding, flip
+        mean_t = torch.tensor(mean, dtype=torch.float32) if normalize else None
+        std_t = torch.tensor(std, dtype=torch.float32) if normalize else None
+        if normalize and (len(mean) != in_channels or len(std) != in_channels):
+            raise UserError(f"data.mean/data.std need {in_channels} values each, got {list(mean)} / {list(std)}")
+        self.eval_transform = BatchTransform(mean_t, std_t)
+        self.train_transform = BatchTransform(mean_t, std_t, crop_padding if augment else 0, flip and augment)
+        self.data: Optional[ImageSet] = None
+        self._on_device: dict = {}
+
+    # -- labels, drawn once ------------------------------------------------------------------------
+    def setup(self, stage: Optional[str] = None) -> None:
+        if self.data is not None:
+            return
+        data = self.source()
+        declared = (self.num_classes, self.in_channels, self.image_size)
+        found = (data.num_classes, data.in_channels, data.image_size)
+        if declared != found:
+            raise UserError(f"data.{self.name} declares (num_classes, in_channels, image_size)={declared} "
+                            f"but the files hold {found}")
+        clean = data.train_labels.numpy()
+        rng = np.random.default_rng(self.noise_seed)
+        noisy = clean.copy() if self.noise is None else self.noise(
+            clean, num_classes=self.num_classes, rng=rng, **self._noise_context(data))
+        self.clean_labels = torch.as_tensor(clean, dtype=torch.long)
+        self.noisy_labels = torch.as_tensor(np.asarray(noisy), dtype=torch.long)
+        n = len(clean)
+        perm = torch.from_numpy(np.random.default_rng(self.split_seed).permutation(n))
+        n_val = int(round(self.val_fraction * n))
+        self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
+        self.data = data
+
+    def _noise_context(self, data: ImageSet) -> dict:
+        """What an injector may need beyond the labels: the dataset's name (class maps) and, for
+        instance-dependent noise, the normalized flattened training images."""
+        params = inspect.signature(self.noise).parameters  # a partial's own keywords are already bound
+        context = {}
+        if "dataset" in params and "dataset" not in getattr(self.noise, "keywords", {}):
+            context["dataset"] = self.name
+        if "features" in params:
+            x = self.eval_transform(data.train_images, None)
+            context["features"] = x.reshape(len(x), -1).numpy()
+        return context
+
+    # -- batches on the training device --------------------------------------------------------------
+    def _tensors(self, device: torch.device):
+        if device not in self._on_device:
+            d = self.data
+            self._on_device = {device: (d.train_images.to(device), self.noisy_labels.to(device),
+                                        d.test_images.to(device), d.test_labels.to(device))}
+        return self._on_device[device]
+
+    def _rank_world(self):
+        t = self.trainer
+        return (t.global_rank, t.world_size) if t is not None else (0, 1)
+
+    def _batches(self, which: str) -> TensorBatches:
+        rank, world = self._rank_world()
+        device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
+        train_x, noisy, test_x, test_y = self._tensors(device)
+        if which == "train":
+            if self.batch_size % world:
+                raise UserError(f"data.batch_size={self.batch_size} is not divisible by the {world} processes")
+            epoch = (lambda: self.trainer.current_epoch) if self.trainer is not None else (lambda: 0)
+            return TensorBatches(train_x, noisy, self.train_indices, batch_size=self.batch_size,
+                                 transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
+                                 augment=self.augment, seed=self.noise_seed, epoch=epoch, rank=rank,
+                                 world_size=world)
+        images, labels, idx = ((train_x, noisy, self.val_indices) if which == "val"
+                               else (test_x, test_y, torch.arange(len(test_y))))
+        return TensorBatches(images, labels, idx, batch_size=self.eval_batch_size, transform=self.eval_transform,
+                             shuffle=False, rank=rank, world_size=world)
+
+    def train_dataloader(self):
+        return self._batches("train")
+
+    @property
+    def eval_names(self) -> list:
+        """What each validation dataloader holds, in order: the noisy validation split (if any), then the
+        clean test set, scored every epoch (DESIGN: reporting)."""
+        return (["val"] if len(self.val_indices) else []) + ["test"]
+
+    def val_dataloader(self):
+        return [self._batches(name) for name in self.eval_names]
+
+    def test_dataloader(self):
+        return self._batches("test")

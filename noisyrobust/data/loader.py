@@ -1,0 +1,71 @@
+"""Batches drawn from tensors that already live on the training device."""
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import torch
+
+from noisyrobust.data.augment import random_crop_flip
+
+
+@dataclass
+class BatchTransform:
+    """uint8 images -> float in [0, 1] -> optional per-channel normalization -> optional crop + flip."""
+
+    mean: Optional[torch.Tensor] = None  # (C,)
+    std: Optional[torch.Tensor] = None
+    crop_padding: int = 0
+    flip: bool = False
+
+    def __call__(self, images: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
+        x = images.float().div_(255.0)
+        if self.mean is not None:
+            x = (x - self.mean.to(x.device)[None, :, None, None]) / self.std.to(x.device)[None, :, None, None]
+        if generator is not None and (self.crop_padding > 0 or self.flip):
+            x = random_crop_flip(x, padding=self.crop_padding, flip=self.flip, generator=generator)
+        return x
+
+
+class TensorBatches:
+    """Iterable of ``(x, label, index)`` batches over the samples ``indices`` of ``images``/``labels``.
+
+    Shuffled batches follow a permutation drawn from ``seed`` and the current epoch alone, so a resumed
+    run and every DDP rank see the same order; ``batch_size`` is the global batch and rank ``r`` of
+    ``world_size`` takes the r-th slice of each. Unshuffled (evaluation) batches shard the samples
+    across ranks so every sample is scored exactly once. ``index`` is the global dataset index.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor, *,
+                 batch_size: int, transform: BatchTransform, shuffle: bool, drop_last: bool = False,
+                 augment: bool = False, seed: int = 0, epoch: Callable[[], int] = lambda: 0,
+                 rank: int = 0, world_size: int = 1):
+        assert batch_size % world_size == 0, "the global batch must split evenly over the ranks"
+        self.images, self.labels, self.indices = images, labels, indices.to(images.device)
+        self.batch_size, self.transform, self.shuffle = batch_size, transform, shuffle
+        self.drop_last, self.augment, self.seed, self.epoch = drop_last, augment, seed, epoch
+        self.rank, self.world_size = rank, world_size
+
+    def __len__(self) -> int:
+        n = len(self.indices)
+        if self.shuffle:
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        local = len(range(self.rank, n, self.world_size))
+        return -(-local // self.batch_size)
+
+    def _generator(self, salt: int) -> torch.Generator:
+        g = torch.Generator(device=self.images.device)
+        g.manual_seed((self.seed * 1_000_003 + self.epoch() * 1_009 + salt) % (2**63))
+        return g
+
+    def __iter__(self):
+        if self.shuffle:
+            order = torch.randperm(len(self.indices), generator=self._generator(0), device="cpu").to(self.images.device)
+            order = self.indices[order]
+        else:
+            order = self.indices[self.rank::self.world_size]
+        aug = self._generator(1 + self.rank) if self.augment else None
+        for i in range(len(self)):
+            chunk = order[i * self.batch_size:(i + 1) * self.batch_size]
+            if self.shuffle:  # the global batch, then this rank's share of it
+                share = len(chunk) // self.world_size
+                chunk = chunk[self.rank * share:(self.rank + 1) * share]
+            yield self.transform(self.images[chunk], aug), self.labels[chunk], chunk

@@ -1,0 +1,61 @@
+"""Training-time diagnostics as torchmetrics: sum states, so they are exact under DDP.
+
+Each is read off the predictions the method already made for its update step, so measuring costs no
+second pass over the data.
+"""
+import torch
+from torchmetrics import Metric
+
+
+def _share(part: torch.Tensor, whole: torch.Tensor) -> torch.Tensor:
+    return part.float() / whole.float() if whole > 0 else torch.tensor(float("nan"), device=part.device)
+
+
+class MemorizationRates(Metric):
+    """Of noisy-labelled samples (given != clean): share predicted as the given wrong label
+    (``mem/noisy_fit``) and as the true label (``mem/noisy_true``); of clean-labelled samples, share
+    predicted correctly (``mem/clean_fit``). Arpit et al. 2017 / Liu et al. 2020 ("early learning")."""
+
+    full_state_update = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for name in ("noisy", "noisy_fit", "noisy_true", "clean", "clean_fit"):
+            self.add_state(name, default=torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, preds: torch.Tensor, given: torch.Tensor, clean: torch.Tensor) -> None:
+        is_noisy = given != clean
+        self.noisy += is_noisy.sum()
+        self.noisy_fit += (is_noisy & (preds == given)).sum()
+        self.noisy_true += (is_noisy & (preds == clean)).sum()
+        self.clean += (~is_noisy).sum()
+        self.clean_fit += (~is_noisy & (preds == given)).sum()
+
+    def compute(self) -> dict:
+        return {"mem/noisy_fit": _share(self.noisy_fit, self.noisy),
+                "mem/noisy_true": _share(self.noisy_true, self.noisy),
+                "mem/clean_fit": _share(self.clean_fit, self.clean)}
+
+
+class SelectionQuality(Metric):
+    """``select/ratio`` = kept / seen; ``select/precision`` (label precision, Han et al. 2018) = clean
+    among kept / kept; ``select/recall`` = clean kept / clean seen."""
+
+    full_state_update = False
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for name in ("seen", "kept", "kept_clean", "clean"):
+            self.add_state(name, default=torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, kept: torch.Tensor, is_clean: torch.Tensor) -> None:
+        """``kept`` and ``is_clean`` are boolean masks over the batch."""
+        self.seen += kept.numel()
+        self.kept += kept.sum()
+        self.kept_clean += (kept & is_clean).sum()
+        self.clean += is_clean.sum()
+
+    def compute(self) -> dict:
+        return {"select/ratio": _share(self.kept, self.seen),
+                "select/precision": _share(self.kept_clean, self.kept),
+                "select/recall": _share(self.kept_clean, self.clean)}

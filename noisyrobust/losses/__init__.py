@@ -1,0 +1,6 @@
+"""Per-sample losses (reduction='none'): pure functions and thin modules around them."""
+from noisyrobust.losses.ce import CrossEntropy, cross_entropy
+from noisyrobust.losses.sce import SymmetricCrossEntropy, reverse_cross_entropy, symmetric_cross_entropy
+
+__all__ = ["CrossEntropy", "cross_entropy", "SymmetricCrossEntropy", "reverse_cross_entropy",
+           "symmetric_cross_entropy"]

@@ -1,0 +1,105 @@
+"""What every method shares: evaluation of each network on the noisy validation split and the clean
+test set every epoch, the shared metric names, the training diagnostics, a NaN guard and the history
+the final summary is read from. A method adds its networks, its loss and its selection rule."""
+from typing import Callable, Optional, Sequence
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import nn
+from torchmetrics.classification import MulticlassAccuracy
+
+from noisyrobust.diagnostics import MemorizationRates, SelectionQuality
+from noisyrobust.errors import UserError
+
+
+class NoisyLabelModule(LightningModule):
+    """Base of every method. ``optimizer`` and ``scheduler`` are partials (Hydra ``_partial_: true``)
+    bound here to the parameters of all ``nets``; the scheduler steps once per epoch."""
+
+    def __init__(self, *, nets: Sequence[nn.Module], num_classes: int, optimizer: Callable,
+                 scheduler: Optional[Callable] = None):
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
+        self.memorization = MemorizationRates()
+        self.selection = SelectionQuality()
+        self.eval_acc = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, average="micro")
+                                                            for _ in nets) for split in ("val", "test")})
+        self.history: list = []
+        self.register_buffer("first_bad_step", torch.tensor(-1), persistent=False)
+
+    # -- setup ---------------------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        dm = self.trainer.datamodule
+        self.register_buffer("clean_labels", dm.clean_labels.clone(), persistent=False)
+
+    def configure_optimizers(self):
+        optimizer = self.optimizer_factory(params=self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer=optimizer),
+                                                          "interval": "epoch"}}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of the first network (two-network methods score each network in evaluation)."""
+        return self.nets[0](x)
+
+    # -- training diagnostics ------------------------------------------------------------------------
+    def observe(self, logits: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
+                kept: Optional[torch.Tensor] = None) -> None:
+        """Record one batch's diagnostics from the logits the update step already computed: accuracy
+        on the given labels, memorization rates, and the quality of the kept subset (all kept if None)."""
+        clean = self.clean_labels[index]
+        preds = logits.detach().argmax(1)
+        self.train_acc.update(preds, given)
+        self.memorization.update(preds, given, clean)
+        self.selection.update(torch.ones_like(given, dtype=torch.bool) if kept is None else kept, given == clean)
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train/acc", self.train_acc.compute())
+        self.log_dict(self.memorization.compute())
+        self.log_dict(self.selection.compute())
+        for metric in (self.train_acc, self.memorization, self.selection):
+            metric.reset()
+
+    # -- NaN guard: a device-side flag, read only every log_every_n_steps steps (no per-step host sync)
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is not None:
+            step = torch.full_like(self.first_bad_step, self.global_step)
+            bad = (self.first_bad_step < 0) & ~torch.isfinite(loss.detach())
+            self.first_bad_step = torch.where(bad, step, self.first_bad_step)
+        trainer = self.trainer
+        if (batch_idx + 1) % trainer.log_every_n_steps == 0 or batch_idx + 1 == trainer.num_training_batches:
+            step = int(self.first_bad_step)
+            if step >= 0:
+                raise UserError(f"training loss became NaN/inf at step {step} (epoch {self.current_epoch}); "
+                                "stopped without saving — lower optimizer.lr or check the data")
+
+    # -- evaluation: noisy validation split and clean test set, every network ----------------------------
+    def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        x, y, _ = batch
+        split = self.trainer.datamodule.eval_names[dataloader_idx]
+        for net, acc in zip(self.nets, self.eval_acc[split]):
+            acc.update(net(x).argmax(1), y)
+
+    def on_validation_epoch_end(self) -> None:
+        record = {"epoch": self.current_epoch}
+        for split in self.trainer.datamodule.eval_names:
+            accs = [acc.compute() for acc in self.eval_acc[split]]
+            record[f"{split}/acc"] = torch.stack(accs).mean()
+            if len(accs) > 1:
+                record.update({f"{split}/acc_net{i + 1}": a for i, a in enumerate(accs)})
+            for acc in self.eval_acc[split]:
+                acc.reset()
+        self.log_dict({k: v for k, v in record.items() if k != "epoch"}, prog_bar=True, add_dataloader_idx=False)
+        if not self.trainer.sanity_checking:
+            self.history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in record.items()})
+
+    # the history travels with checkpoints so that a resumed run reports over all its epochs
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["history"] = self.history
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        self.history = list(checkpoint.get("history", []))

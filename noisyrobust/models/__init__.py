@@ -1,0 +1,17 @@
+"""Classifier networks; each takes in_channels, num_classes and image_size as keyword arguments."""
+
+from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
+from noisyrobust.models.mlp import MLP
+from noisyrobust.models.resnet import PreActResNet18, ResNet32, ResNet34, ResNet44
+
+__all__ = [
+    "MLP",
+    "SCECNN",
+    "CoteachingCNN",
+    "JoCoRCNN",
+    "LeNet",
+    "PreActResNet18",
+    "ResNet32",
+    "ResNet34",
+    "ResNet44",
+]

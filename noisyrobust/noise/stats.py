@@ -1,0 +1,75 @@
+"""Realized-noise statistics and the run's `noisy_labels.npz` file."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from noisyrobust.errors import UserError
+from noisyrobust.noise.injectors import _check_labels, _check_num_classes
+
+_KEYS = ("clean", "noisy", "transition_matrix")
+
+
+def _pair(clean, noisy) -> tuple[np.ndarray, np.ndarray]:
+    clean, noisy = np.asarray(clean), np.asarray(noisy)
+    if clean.shape != noisy.shape:
+        raise UserError(f"noisy labels of shape {noisy.shape} do not match clean labels of shape {clean.shape}")
+    return clean, noisy
+
+
+def transition_matrix(clean, noisy, *, num_classes) -> np.ndarray:
+    """Empirical T[i, j] = #{y = i, y~ = j} / #{y = i} (C x C float64; rows without samples are 0)."""
+    c = _check_num_classes(num_classes)
+    clean, noisy = _pair(clean, noisy)
+    y, yn = _check_labels(clean, c), _check_labels(noisy, c)
+    counts = np.bincount(y * c + yn, minlength=c * c).reshape(c, c).astype(np.float64)
+    totals = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+def noise_rate(clean, noisy) -> float:
+    """Realized noise rate: share of samples with y~ != y (0.0 for no samples)."""
+    clean, noisy = _pair(clean, noisy)
+    return float(np.mean(clean != noisy)) if clean.size else 0.0
+
+
+def labels_checksum(labels) -> str:
+    """First 16 hex characters of the SHA-256 of the labels as int64 little-endian bytes."""
+    data = np.ascontiguousarray(np.asarray(labels), dtype="<i8").tobytes()
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def save_noisy_labels(path, *, clean, noisy, num_classes) -> None:
+    """Write `clean`, `noisy` and their `transition_matrix` to an .npz at ``path``, atomically."""
+    path = Path(path)
+    matrix = transition_matrix(clean, noisy, num_classes=num_classes)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, clean=np.asarray(clean, dtype=np.int64), noisy=np.asarray(noisy, dtype=np.int64),
+                     transition_matrix=matrix)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_noisy_labels(path) -> dict[str, np.ndarray]:
+    """Read a file written by `save_noisy_labels`: {'clean', 'noisy', 'transition_matrix'} arrays."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise UserError(f"noisy-label file {str(path)!r} does not exist; it must be an .npz written "
+                        "by save_noisy_labels") from None
+    missing = [k for k in _KEYS if k not in data]
+    if missing:
+        raise UserError(f"noisy-label file {str(path)!r} lacks keys {missing}; it must hold "
+                        f"{', '.join(_KEYS)}")
+    return data

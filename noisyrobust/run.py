@@ -1,0 +1,97 @@
+"""The pipeline: seed -> noisy labels -> method -> fit (evaluating every epoch) -> summary."""
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+import lightning.pytorch as pl
+from omegaconf import DictConfig, OmegaConf
+
+from noisyrobust.callbacks import EpochSeed, LabelsChecksum
+from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
+from noisyrobust.diagnostics import summarize_history
+from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
+
+log = logging.getLogger(__name__)
+
+
+def build_noise(noise_cfg: DictConfig):
+    """The injector (a partial) and its seed; ``noise.seed`` defaults to the run seed in every noise config."""
+    cfg = OmegaConf.to_container(noise_cfg, resolve=True)
+    seed = cfg.pop("seed")
+    return hydra.utils.instantiate(cfg), int(seed)
+
+
+def write_json_atomic(path: Path, obj: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def train(cfg: DictConfig) -> dict:
+    """Run one training job from a composed config; returns the summary written to ``summary.json``."""
+    start = time.time()
+    run_dir = Path(cfg.paths.output_dir)
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    injector, noise_seed = build_noise(cfg.noise)
+    datamodule = hydra.utils.instantiate(cfg.data, noise=injector, noise_seed=noise_seed)
+    datamodule.setup("fit")
+    clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
+    noise = {"rate": noise_rate(clean, noisy), "checksum": labels_checksum(noisy), "seed": noise_seed}
+
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # weights do not depend on the noise draws
+    module = hydra.utils.instantiate(cfg.method)
+    ckpt_path = None
+    if cfg.get("ckpt_path"):
+        ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
+
+    callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
+    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])]
+    loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
+    trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
+                                      plugins=[AtomicCheckpointIO()])
+
+    if trainer.is_global_zero:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,
+                          num_classes=datamodule.num_classes)
+        for logger in trainer.loggers:
+            logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "noise_realized": noise})
+            logger.log_metrics({"noise/rate": noise["rate"]}, step=0)
+        log.info("noisy labels: realized rate %.4f over %d training samples (checksum %s)",
+                 noise["rate"], len(noisy), noise["checksum"])
+
+    trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+
+    choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
+    summary = {"method": choices.get("method", cfg.method._target_.rsplit(".", 1)[-1]), "data": cfg.data.name,
+               "noise": {"name": choices.get("noise", cfg.noise._target_.rsplit(".", 1)[-1]),
+                         **OmegaConf.to_container(cfg.noise, resolve=True), "realized_rate": noise["rate"],
+                         "checksum": noise["checksum"], "transition_matrix": transition_matrix(
+                             clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
+               "seed": cfg.seed, **summarize_history(module.history), "run_dir": str(run_dir.resolve()),
+               "wall_time_s": round(time.time() - start, 1)}
+    if trainer.is_global_zero:
+        write_json_atomic(run_dir / "summary.json", summary)
+        print(format_summary(summary), flush=True)
+    return summary
+
+
+def format_summary(s: dict) -> str:
+    """The few lines a user reads at the end of a run."""
+    noise = s["noise"]
+    lines = [f"\n{s['method']} on {s['data']}, noise {noise['name']} "
+             f"(realized {noise['realized_rate']:.3f}), seed {s['seed']}, {s.get('epochs', 0)} epochs "
+             f"in {s['wall_time_s']:.0f}s"]
+    if "test_acc_last" in s:
+        parts = [f"last {100 * s['test_acc_last']:.2f}", f"mean of last 10 {100 * s['test_acc_mean_last10']:.2f}"]
+        if "test_acc_at_best_val" in s:
+            parts.append(f"at best val (epoch {s['best_val_epoch']}) {100 * s['test_acc_at_best_val']:.2f}")
+        parts.append(f"best, test-selected {100 * s['test_acc_best_test_selected']:.2f}")
+        lines.append("test accuracy %: " + " | ".join(parts))
+    lines.append(f"run directory: {s['run_dir']}")
+    return "\n".join(lines)

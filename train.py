@@ -1,0 +1,24 @@
+"""Train a classifier under noisy labels: `python train.py method=jocor noise=sym0.4` (--help for more)."""
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+from noisyrobust.cli import check_group_choices
+from noisyrobust.errors import UserError
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def main(cfg: DictConfig) -> float:
+    from noisyrobust.run import train  # after Hydra has parsed argv: --help answers without importing torch
+
+    try:
+        summary = train(cfg)
+    except UserError as e:
+        sys.exit(f"error: {e}")
+    return summary.get("test_acc_last", float("nan"))
+
+
+if __name__ == "__main__":
+    check_group_choices(sys.argv[1:])
+    main()
