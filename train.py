@@ -5,7 +5,7 @@ import hydra
 from omegaconf import DictConfig
 
 from noisyrobust.cli import check_group_choices
-from noisyrobust.errors import UserError
+from noisyrobust.errors import find_user_error
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
@@ -14,8 +14,11 @@ def main(cfg: DictConfig) -> float:
 
     try:
         summary = train(cfg)
-    except UserError as e:
-        sys.exit(f"error: {e}")
+    except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; anything else propagates
+        user_error = find_user_error(e)
+        if user_error is None:
+            raise
+        sys.exit(f"error: {user_error}")
     return summary.get("test_acc_last", float("nan"))
 
 

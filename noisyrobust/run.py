@@ -3,6 +3,7 @@ import json
 import logging
 import os
 import time
+import warnings
 from pathlib import Path
 
 import hydra
@@ -16,6 +17,8 @@ from noisyrobust.diagnostics import summarize_history
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
 
 log = logging.getLogger(__name__)
+# the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
+warnings.filterwarnings("ignore", message=".*exists and is not empty.*")
 
 
 def build_noise(noise_cfg: DictConfig):
@@ -55,6 +58,7 @@ def train(cfg: DictConfig) -> dict:
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                       plugins=[AtomicCheckpointIO()])
 
+    datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,

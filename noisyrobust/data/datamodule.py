@@ -85,6 +85,12 @@ class NoisyDataModule(LightningDataModule):
                                         d.test_images.to(device), d.test_labels.to(device))}
         return self._on_device[device]
 
+    def check_world_size(self, world_size: int) -> None:
+        """``batch_size`` is the global batch: each of the ``world_size`` processes takes an equal share."""
+        if self.batch_size % world_size:
+            raise UserError(f"data.batch_size={self.batch_size} is not divisible by the {world_size} processes "
+                            f"of this trainer; use a multiple of {world_size}")
+
     def _rank_world(self):
         t = self.trainer
         return (t.global_rank, t.world_size) if t is not None else (0, 1)
@@ -94,8 +100,7 @@ class NoisyDataModule(LightningDataModule):
         device = self.trainer.strategy.root_device if self.trainer is not None else torch.device("cpu")
         train_x, noisy, test_x, test_y = self._tensors(device)
         if which == "train":
-            if self.batch_size % world:
-                raise UserError(f"data.batch_size={self.batch_size} is not divisible by the {world} processes")
+            self.check_world_size(world)
             epoch = (lambda: self.trainer.current_epoch) if self.trainer is not None else (lambda: 0)
             return TensorBatches(train_x, noisy, self.train_indices, batch_size=self.batch_size,
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,

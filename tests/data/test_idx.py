@@ -8,38 +8,10 @@ import pytest
 import torch
 
 from noisyrobust.data.idx import load_fashion_mnist, load_mnist, read_idx
+from formats import NAMES, idx_bytes, write_idx, write_set  # noqa: F401
 from noisyrobust.errors import UserError
 
-REAL_MNIST = Path("/work/shared/data/mnist-t10k")
-NAMES = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-
-
-def idx_bytes(array, *, magic=None):
-    """The official IDX encoding: 0x0000, type 0x08, ndim, big-endian int32 dims, then the bytes."""
-    array = np.asarray(array, dtype=np.uint8)
-    if magic is None:
-        magic = 0x0800 | array.ndim
-    return struct.pack(">I", magic) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
-
-
-def write_idx(path, array, *, gz=False, magic=None, cut=0):
-    data = idx_bytes(array, magic=magic)
-    data = data[:len(data) - cut]
-    path = Path(str(path) + ".gz") if gz else Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(data) if gz else data)
-    return path
-
-
-def write_set(root, folder, *, n_train=12, n_test=7, gz=(False, True, True, False), seed=0,
-              train_labels=None):
-    rng = np.random.default_rng(seed)
-    arrays = [rng.integers(0, 256, (n_train, 28, 28)),
-              rng.integers(0, 10, n_train) if train_labels is None else train_labels,
-              rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test)]
-    raw = Path(root) / folder / "raw"
-    paths = [write_idx(raw / name, a, gz=z) for name, a, z in zip(NAMES, arrays, gz)]
-    return [np.asarray(a, dtype=np.uint8) for a in arrays], paths
+REAL_MNIST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-t10k"  # ../shared beside the checkout
 
 
 @pytest.mark.parametrize("gz", [False, True])

@@ -1,0 +1,43 @@
+"""Shared test helpers: compose the real configs (shrunk to seconds on a CPU) and run the real CLI."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import open_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))  # tests/formats.py
+
+# the smallest run that still exercises every hook: CPU, two epochs
+FAST = ["trainer=cpu", "trainer.max_epochs=2"]
+
+
+def compose_cfg(out_dir, *overrides):
+    """The config a user would get from `python train.py <overrides>`, writing into ``out_dir``."""
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=[*FAST, *overrides])
+    with open_dict(cfg):
+        cfg.paths.output_dir = str(out_dir)
+    return cfg
+
+
+def run_cli(out_dir, *overrides, flags=(), env=None, timeout=600):
+    """`python train.py <flags> <overrides>` in a subprocess, its run directory at ``out_dir``."""
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    cmd = [sys.executable, str(ROOT / "train.py"), *flags, *FAST, f"hydra.run.dir={out_dir}", *overrides]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+@pytest.fixture
+def fit(tmp_path):
+    """Train in-process from the real configs; returns (summary, run dir)."""
+    from noisyrobust.run import train
+
+    def _fit(*overrides, name="run"):
+        out = tmp_path / name
+        return train(compose_cfg(out, *overrides)), out
+
+    return _fit
