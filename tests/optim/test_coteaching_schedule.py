@@ -88,8 +88,18 @@ def test_works_with_an_optimizer_without_betas():
     assert "betas" not in opt.param_groups[0]
 
 
-@pytest.mark.parametrize("decay_start", [10, 11, -1])
-def test_decay_start_outside_0_to_max_epochs_raises_user_error(decay_start):
+def test_negative_decay_start_raises_user_error():
     opt = torch.optim.Adam([torch.nn.Parameter(torch.ones(1))], lr=BASE)
-    with pytest.raises(UserError, match="decay_start"):
-        CoteachingSchedule(opt, max_epochs=10, decay_start=decay_start)
+    with pytest.raises(UserError, match="decay_start=-1"):
+        CoteachingSchedule(opt, max_epochs=10, decay_start=-1)
+
+
+@pytest.mark.parametrize("decay_start", [10, 80])
+def test_decay_start_past_the_last_epoch_keeps_lr_and_beta1(decay_start):
+    """A 200-epoch protocol shortened to 10 epochs: no decay, beta1 stays 0.9 in every epoch."""
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.ones(1))], lr=BASE)
+    sched = CoteachingSchedule(opt, max_epochs=10, decay_start=decay_start)
+    for _ in range(10):
+        assert opt.param_groups[0]["lr"] == BASE and opt.param_groups[0]["betas"][0] == 0.9
+        opt.step()
+        sched.step()
