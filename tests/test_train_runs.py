@@ -25,6 +25,25 @@ def test_every_method_trains_under_every_noise_family(fit, method, noise):
         assert set(np.unique(saved["clean"][moved])) <= {2, 3, 5, 6, 7}
 
 
+@pytest.mark.parametrize("method", ["coteaching", "coteaching_plus", "jocor"])
+@pytest.mark.parametrize("noise", ["sym0.4", "asym0.4"])
+def test_two_network_methods_train_and_report_each_network(fit, method, noise):
+    summary, out = fit(f"method={method}", f"noise={noise}", "method.num_gradual=1")
+    assert summary["epochs"] == 2
+    assert {"test_acc_net1_last", "test_acc_net2_last"} <= set(summary)
+    assert summary["test_acc_last"] == pytest.approx((summary["test_acc_net1_last"] + summary["test_acc_net2_last"]) / 2)
+    header = (out / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {"test/acc_net1", "test/acc_net2", "select/precision", "select/recall", "select/forget_rate"} <= set(header)
+
+
+def test_forget_rate_defaults_to_the_noise_rate_and_half_of_it_for_asymmetric_noise(tmp_path):
+    from conftest import compose_cfg
+
+    assert compose_cfg(tmp_path, "method=jocor", "noise=sym0.5").method.forget_rate == 0.5
+    assert compose_cfg(tmp_path, "method=coteaching", "noise=asym0.4").method.forget_rate == 0.2
+    assert compose_cfg(tmp_path, "method=jocor", "noise=sym0.5", "noise.rate=0.3").method.forget_rate == 0.3
+
+
 def test_run_directory_holds_config_metrics_labels_checkpoints_and_summary(fit):
     summary, out = fit("noise=sym0.4")
     assert (out / "checkpoints" / "last.ckpt").is_file() and (out / "checkpoints" / "best.ckpt").is_file()

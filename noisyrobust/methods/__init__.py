@@ -1,5 +1,8 @@
 """LightningModules: networks + a per-sample loss + a selection rule, over shared plumbing."""
 from noisyrobust.methods.base import NoisyLabelModule
+from noisyrobust.methods.coteaching import CoTeaching
+from noisyrobust.methods.coteaching_plus import CoTeachingPlus
+from noisyrobust.methods.jocor import JoCoR
 from noisyrobust.methods.standard import Standard
 
-__all__ = ["NoisyLabelModule", "Standard"]
+__all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR"]

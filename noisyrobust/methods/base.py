@@ -16,6 +16,8 @@ class NoisyLabelModule(LightningModule):
     """Base of every method. ``optimizer`` and ``scheduler`` are partials (Hydra ``_partial_: true``)
     bound here to the parameters of all ``nets``; the scheduler steps once per epoch."""
 
+    shows_selection = False  # methods that select show select/* on the progress bar
+
     def __init__(self, *, nets: Sequence[nn.Module], num_classes: int, optimizer: Callable,
                  scheduler: Optional[Callable] = None):
         super().__init__()
@@ -59,13 +61,13 @@ class NoisyLabelModule(LightningModule):
     def on_train_epoch_end(self) -> None:
         self.log("train/acc", self.train_acc.compute())
         self.log_dict(self.memorization.compute())
-        self.log_dict(self.selection.compute())
+        self.log_dict(self.selection.compute(), prog_bar=self.shows_selection)
         for metric in (self.train_acc, self.memorization, self.selection):
             metric.reset()
 
     # -- NaN guard: a device-side flag, read only every log_every_n_steps steps (no per-step host sync)
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs  # None: a skipped update
         if loss is not None:
             step = torch.full_like(self.first_bad_step, self.global_step)
             bad = (self.first_bad_step < 0) & ~torch.isfinite(loss.detach())
@@ -93,7 +95,9 @@ class NoisyLabelModule(LightningModule):
                 record.update({f"{split}/acc_net{i + 1}": a for i, a in enumerate(accs)})
             for acc in self.eval_acc[split]:
                 acc.reset()
-        self.log_dict({k: v for k, v in record.items() if k != "epoch"}, prog_bar=True, add_dataloader_idx=False)
+        for key, value in record.items():
+            if key != "epoch":
+                self.log(key, value, prog_bar=key in ("val/acc", "test/acc"), add_dataloader_idx=False)
         if not self.trainer.sanity_checking:
             self.history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in record.items()})
 
