@@ -1,0 +1,34 @@
+"""`python -m noisyrobust.report DIR` aggregates the summary.json of a sweep's runs."""
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def write_run(path, *, method, seed, last, mean10, precision):
+    path.mkdir(parents=True)
+    summary = {"data": "digits", "noise": {"name": "sym0.4"}, "method": method, "seed": seed,
+               "test_acc_last": last, "test_acc_mean_last10": mean10}
+    (path / "summary.json").write_text(json.dumps(summary))
+    (path / "metrics.csv").write_text(f"epoch,select/precision\n0,0.5\n1,{precision}\n")
+
+
+def test_report_gives_mean_and_std_over_seeds_per_method(tmp_path):
+    write_run(tmp_path / "0", method="jocor", seed=1, last=0.90, mean10=0.80, precision=0.95)
+    write_run(tmp_path / "1", method="jocor", seed=2, last=0.94, mean10=0.84, precision=0.97)
+    write_run(tmp_path / "2", method="ce", seed=1, last=0.70, mean10=0.71, precision=0.60)
+    out = subprocess.run([sys.executable, "-m", "noisyrobust.report", str(tmp_path)], cwd=ROOT,
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0].split()[:4] == ["data", "noise", "method", "runs"]
+    ce, jocor = out[1].split(), out[2].split()
+    assert ce[:4] == ["digits", "sym0.4", "ce", "1"] and ce[4] == "70.00"
+    # jocor: mean 92.00, sample std of (90, 94) = 2.83; precision mean 96.00, std 1.41; no best-val column
+    assert jocor[:8] == ["digits", "sym0.4", "jocor", "2", "92.00", "±", "2.83", "82.00"]
+    assert jocor[-3:] == ["96.00", "±", "1.41"] and "-" in jocor
+
+
+def test_report_on_a_directory_without_runs_is_an_error(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "noisyrobust.report", str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and f"no summary.json under {tmp_path}" in r.stderr
