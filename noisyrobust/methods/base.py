@@ -14,7 +14,12 @@ from noisyrobust.errors import UserError
 
 class NoisyLabelModule(LightningModule):
     """Base of every method. ``optimizer`` and ``scheduler`` are partials (Hydra ``_partial_: true``)
-    bound here to the parameters of all ``nets``; the scheduler steps once per epoch."""
+    bound here to the parameters of all ``nets``; the scheduler steps once per epoch.
+
+    A method implements ``training_loss(batch) -> loss | None`` (None: no update on this batch) and
+    records its diagnostics there with ``observe``; this base runs the update, so that an optimizer
+    that needs the loss twice (SAM) works with every method.
+    """
 
     shows_selection = False  # methods that select show select/* on the progress bar
 
@@ -29,6 +34,8 @@ class NoisyLabelModule(LightningModule):
         self.eval_acc = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, average="micro")
                                                             for _ in nets) for split in ("val", "test")})
         self.history: list = []
+        self.automatic_optimization = False  # training_step below runs the update
+        self.probing = False  # True while a second loss pass runs for the optimizer: no diagnostics
         self.register_buffer("first_bad_step", torch.tensor(-1), persistent=False)
 
     # -- setup ---------------------------------------------------------------------------------------
@@ -43,6 +50,23 @@ class NoisyLabelModule(LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer=optimizer),
                                                           "interval": "epoch"}}
 
+    def training_step(self, batch, batch_idx: int):
+        optimizer = self.optimizers()
+        loss = self.training_loss(batch)
+        if loss is None:
+            return None
+        optimizer.zero_grad()
+        self.manual_backward(loss)
+        optimizer.step()
+        self.log("train/loss", loss.detach(), on_step=True, on_epoch=True)
+        return loss.detach()
+
+    def on_train_epoch_start(self) -> None:
+        # the scheduler's epoch count follows the trainer's, so a resumed run continues the schedule
+        scheduler = self.lr_schedulers()
+        while scheduler is not None and scheduler.last_epoch < self.current_epoch:
+            scheduler.step()
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of the first network (two-network methods score each network in evaluation)."""
         return self.nets[0](x)
@@ -52,6 +76,8 @@ class NoisyLabelModule(LightningModule):
                 kept: Optional[torch.Tensor] = None) -> None:
         """Record one batch's diagnostics from the logits the update step already computed: accuracy
         on the given labels, memorization rates, and the quality of the kept subset (all kept if None)."""
+        if self.probing:
+            return
         clean = self.clean_labels[index]
         preds = logits.detach().argmax(1)
         self.train_acc.update(preds, given)

@@ -9,12 +9,12 @@ class CoTeaching(TwoNetworks):
     """Per step: keep_i = the (1 - R(t)) smallest CE losses under network i; network 1 descends the mean
     CE over keep_2 and network 2 over keep_1."""
 
-    def training_step(self, batch, batch_idx: int):
+    def training_loss(self, batch):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         loss1, loss2 = cross_entropy(logits1, y), cross_entropy(logits2, y)
         keep = self.keep_count(len(y))
         kept1, kept2 = small_loss_mask(loss1, keep), small_loss_mask(loss2, keep)
         loss = masked_mean(loss1, kept2) + masked_mean(loss2, kept1)
-        self.record(loss, logits1, y, index, kept1, kept2)
+        self.record(logits1, y, index, kept1, kept2)
         return loss

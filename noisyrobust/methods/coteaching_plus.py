@@ -1,12 +1,8 @@
 """Co-teaching+ (Yu et al., ICML 2019): Co-teaching until ``init_epoch``, then the small-loss exchange
 runs within the samples on which the two networks disagree."""
-import warnings
-
 from noisyrobust.losses import cross_entropy
 from noisyrobust.methods.two_networks import TwoNetworks
 from noisyrobust.selection import disagreement_mask, masked_mean, small_loss_mask
-
-warnings.filterwarnings("ignore", message=r".*`training_step` returned `None`")  # a deliberate skip, below
 
 
 class CoTeachingPlus(TwoNetworks):
@@ -18,7 +14,7 @@ class CoTeachingPlus(TwoNetworks):
         super().__init__(**kwargs)
         self.init_epoch = init_epoch
 
-    def training_step(self, batch, batch_idx: int):
+    def training_loss(self, batch):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         loss1, loss2 = cross_entropy(logits1, y), cross_entropy(logits2, y)
@@ -34,5 +30,5 @@ class CoTeachingPlus(TwoNetworks):
             keep = ((1.0 - self.forget_rate_now) * among.sum() + 1e-6).floor()
         kept1, kept2 = small_loss_mask(loss1, keep, among), small_loss_mask(loss2, keep, among)
         loss = masked_mean(loss1, kept2) + masked_mean(loss2, kept1)
-        self.record(loss, logits1, y, index, kept1, kept2)
+        self.record(logits1, y, index, kept1, kept2)
         return loss

@@ -16,11 +16,11 @@ class JoCoR(TwoNetworks):
             raise UserError(f"method.co_lambda={co_lambda} is outside [0, 1]")
         self.co_lambda = co_lambda
 
-    def training_step(self, batch, batch_idx: int):
+    def training_loss(self, batch):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         joint = jocor_loss(logits1, logits2, y, co_lambda=self.co_lambda)
         kept = small_loss_mask(joint, self.keep_count(len(y)))
         loss = masked_mean(joint, kept)
-        self.record(loss, logits1, y, index, kept)
+        self.record(logits1, y, index, kept)
         return loss

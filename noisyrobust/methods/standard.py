@@ -14,10 +14,8 @@ class Standard(NoisyLabelModule):
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         self.loss = loss
 
-    def training_step(self, batch, batch_idx: int):
+    def training_loss(self, batch):
         x, y, index = batch
         logits = self.nets[0](x)
-        loss = self.loss(logits, y).mean()
         self.observe(logits, y, index)
-        self.log("train/loss", loss, on_step=True, on_epoch=True)
-        return loss
+        return self.loss(logits, y).mean()

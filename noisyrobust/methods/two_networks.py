@@ -27,14 +27,16 @@ class TwoNetworks(NoisyLabelModule):
     def keep_count(self, n: int) -> int:
         return num_to_keep(n, self.forget_rate_now)
 
-    def record(self, loss: torch.Tensor, logits1: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
+    def record(self, logits1: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
                *kept: torch.Tensor) -> None:
-        """Log the step's loss; memorization from network 1; selection quality pooled over the kept
-        masks (each network's selection is scored as one more pass over the batch)."""
-        self.log("train/loss", loss, on_step=True, on_epoch=True)
+        """Memorization from network 1; selection quality pooled over the kept masks (each network's
+        selection is scored as one more pass over the batch)."""
+        if self.probing:
+            return
         self.observe(logits1, given, index, kept=kept[0])
         for mask in kept[1:]:
             self.selection.update(mask, given == self.clean_labels[index])
 
     def on_train_epoch_start(self) -> None:
+        super().on_train_epoch_start()
         self.log("select/forget_rate", self.forget_rate_now)

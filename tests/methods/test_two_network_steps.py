@@ -1,4 +1,4 @@
-"""One `training_step` of Co-teaching, Co-teaching+ and JoCoR, called directly (no Trainer) on two
+"""One `training_loss` step of Co-teaching, Co-teaching+ and JoCoR, called directly (no Trainer) on two
 hand-set Linear(4, 3) networks and a batch of 6 samples. Expectations are computed independently in
 the test (numpy log-softmax, torch.nn.functional, explicit sorting) and the kept positions are written
 out. Lightning is stubbed: `_trainer` holds current_epoch and strategy.reduce; `log` records."""
@@ -115,9 +115,9 @@ def make(cls, epoch, monkeypatch, *, w2=W2, b2=B2, global_disagreement=None, for
     monkeypatch.setattr(module, "log", lambda name, value, **kw: spy.logs.append((name, value)))
     monkeypatch.setattr(module, "log_dict", lambda d, **kw: spy.logs.extend(d.items()))
 
-    def record(loss, logits1, given, index, *kept):
+    def record(logits1, given, index, *kept):
         spy.kept = [m.tolist() for m in kept]
-        TwoNetworks.record(module, loss, logits1, given, index, *kept)
+        TwoNetworks.record(module, logits1, given, index, *kept)
 
     monkeypatch.setattr(module, "record", record)
     return module, spy
@@ -143,7 +143,7 @@ def test_fixture_orders_and_argmaxes_are_as_written():
 # -- Co-teaching ---------------------------------------------------------------------------------------
 def test_coteaching_trains_each_net_on_its_peers_three_smallest_at_full_forget_rate(monkeypatch):
     module, spy = make(CoTeaching, 20, monkeypatch)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     # net 1 keeps {4, 3, 1}, net 2 keeps {2, 4, 0}; net 1 learns from net 2's picks and vice versa
     assert spy.kept == [mask_of([1, 3, 4]), mask_of([0, 2, 4])]
     ce1, ce2 = np_ce(W1, B1), np_ce(W2, B2)
@@ -157,7 +157,7 @@ def test_coteaching_trains_each_net_on_its_peers_three_smallest_at_full_forget_r
 def test_coteaching_keep_count_follows_forget_rate_schedule(monkeypatch, epoch, k):
     # R(t) = 0.5 t / 9 for t < 10: keep floor((1 - R) 6): 6, 5 (R=1/6), 4 (R=5/18), 3, 3
     module, spy = make(CoTeaching, epoch, monkeypatch)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     expected, keep1, keep2 = torch_coteaching_expectation(k)
     assert keep1 == sorted(NET1_ORDER[:k], key=NET1_ORDER.index)
     assert spy.kept == [mask_of(keep1), mask_of(keep2)]
@@ -167,13 +167,13 @@ def test_coteaching_keep_count_follows_forget_rate_schedule(monkeypatch, epoch, 
 
 def test_coteaching_at_epoch_zero_is_mean_ce_of_both_nets(monkeypatch):
     module, _ = make(CoTeaching, 0, monkeypatch)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     assert loss.item() == pytest.approx(np_ce(W1, B1).mean() + np_ce(W2, B2).mean(), rel=1e-5)
 
 
 def test_coteaching_gradients_come_from_the_peers_selection_only(monkeypatch):
     module, _ = make(CoTeaching, 20, monkeypatch)
-    module.training_step(batch(), 0).backward()
+    module.training_loss(batch()).backward()
     x, y = torch.tensor(X), torch.tensor(Y)
     params = [torch.tensor(p, requires_grad=True) for p in (W1, B1, W2, B2)]
     w1, b1, w2, b2 = params
@@ -185,11 +185,9 @@ def test_coteaching_gradients_come_from_the_peers_selection_only(monkeypatch):
         torch.testing.assert_close(got.grad, want.grad, rtol=1e-5, atol=1e-6)
 
 
-def test_coteaching_logs_the_loss_and_scores_both_selections(monkeypatch):
+def test_coteaching_scores_both_selections(monkeypatch):
     module, spy = make(CoTeaching, 20, monkeypatch)
-    loss = module.training_step(batch(), 0)
-    assert [name for name, _ in spy.logs] == ["train/loss"]
-    assert spy.logs[0][1] is loss
+    module.training_loss(batch())
     # kept {1,3,4} (all clean) and {0,2,4} (0 noisy): 5 clean of 6 kept, 12 seen
     quality = module.selection.compute()
     assert quality["select/precision"].item() == pytest.approx(5 / 6)
@@ -199,7 +197,7 @@ def test_coteaching_logs_the_loss_and_scores_both_selections(monkeypatch):
 # -- JoCoR ---------------------------------------------------------------------------------------------
 def test_jocor_loss_is_mean_joint_loss_over_its_three_smallest(monkeypatch):
     module, spy = make(JoCoR, 20, monkeypatch, co_lambda=0.9)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     assert spy.kept == [mask_of([3, 4, 5])]
     joint = np_joint(0.9)
     assert loss.item() == pytest.approx((joint[3] + joint[4] + joint[5]) / 3, rel=1e-5)
@@ -210,7 +208,7 @@ def test_jocor_loss_is_mean_joint_loss_over_its_three_smallest(monkeypatch):
 @pytest.mark.parametrize("epoch, k", [(0, 6), (3, 5), (5, 4), (12, 3)])
 def test_jocor_keep_count_follows_forget_rate_schedule(monkeypatch, epoch, k):
     module, spy = make(JoCoR, epoch, monkeypatch, co_lambda=0.9)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     kept = JOCOR_ORDER_09[:k]
     assert spy.kept == [mask_of(kept)]
     assert loss.item() == pytest.approx(np_joint(0.9)[kept].mean(), rel=1e-5)
@@ -219,7 +217,7 @@ def test_jocor_keep_count_follows_forget_rate_schedule(monkeypatch, epoch, k):
 def test_jocor_gradients_reach_both_networks_as_the_joint_loss_says(monkeypatch):
     lam = 0.9
     module, _ = make(JoCoR, 20, monkeypatch, co_lambda=lam)
-    module.training_step(batch(), 0).backward()
+    module.training_loss(batch()).backward()
     x, y = torch.tensor(X), torch.tensor(Y)
     w1, b1, w2, b2 = [torch.tensor(p, requires_grad=True) for p in (W1, B1, W2, B2)]
     sel = [3, 4, 5]
@@ -246,7 +244,7 @@ def test_jocor_rejects_co_lambda_outside_unit_interval(lam):
 @pytest.mark.parametrize("epoch, init_epoch, k", [(4, 5, 4), (20, 30, 3), (0, 1, 6)])
 def test_coteaching_plus_before_init_epoch_is_coteaching(monkeypatch, epoch, init_epoch, k):
     module, spy = make(CoTeachingPlus, epoch, monkeypatch, init_epoch=init_epoch)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     expected, keep1, keep2 = torch_coteaching_expectation(k)
     assert spy.kept == [mask_of(keep1), mask_of(keep2)]
     assert loss.item() == pytest.approx(expected, rel=1e-5)
@@ -255,7 +253,7 @@ def test_coteaching_plus_before_init_epoch_is_coteaching(monkeypatch, epoch, ini
 
 def test_coteaching_plus_after_init_epoch_selects_within_disagreement(monkeypatch):
     module, spy = make(CoTeachingPlus, 20, monkeypatch, init_epoch=20)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     # D = {0, 1, 2, 5}, keep floor(0.5 * 4) = 2; net 1 within D: 1, 2; net 2 within D: 2, 0
     # (over the whole batch they would have kept {4, 3} and {2, 4})
     assert spy.kept == [mask_of([1, 2]), mask_of([0, 2])]
@@ -274,7 +272,7 @@ def test_coteaching_plus_after_init_epoch_selects_within_disagreement(monkeypatc
 ])
 def test_coteaching_plus_keep_count_is_share_of_disagreement_set(monkeypatch, epoch, keep1, keep2):
     module, spy = make(CoTeachingPlus, epoch, monkeypatch, init_epoch=0)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     assert spy.kept == [mask_of(keep1), mask_of(keep2)]
     ce1, ce2 = np_ce(W1, B1), np_ce(W2, B2)
     assert loss.item() == pytest.approx(ce1[keep2].mean() + ce2[keep1].mean(), rel=1e-5)
@@ -282,7 +280,7 @@ def test_coteaching_plus_keep_count_is_share_of_disagreement_set(monkeypatch, ep
 
 def test_coteaching_plus_gradients_come_from_disagreement_picks_only(monkeypatch):
     module, _ = make(CoTeachingPlus, 20, monkeypatch, init_epoch=0)
-    module.training_step(batch(), 0).backward()
+    module.training_loss(batch()).backward()
     x, y = torch.tensor(X), torch.tensor(Y)
     w1, b1, w2, b2 = [torch.tensor(p, requires_grad=True) for p in (W1, B1, W2, B2)]
     sel2, sel1 = [0, 2], [1, 2]
@@ -298,7 +296,7 @@ def test_coteaching_plus_skips_the_update_when_the_nets_agree_everywhere(monkeyp
     w2 = (2 * np.array(W1)).tolist()
     b2 = (2 * np.array(B1)).tolist()
     module, spy = make(CoTeachingPlus, 20, monkeypatch, w2=w2, b2=b2, init_epoch=0)
-    assert module.training_step(batch(), 0) is None
+    assert module.training_loss(batch()) is None
     assert spy.reduced == [(0.0, "sum")]
     assert spy.logs == [] and spy.kept is None
     # the batch is still observed, with nothing kept
@@ -311,6 +309,6 @@ def test_coteaching_plus_does_not_skip_when_another_rank_disagrees(monkeypatch):
     w2 = (2 * np.array(W1)).tolist()
     b2 = (2 * np.array(B1)).tolist()
     module, spy = make(CoTeachingPlus, 20, monkeypatch, w2=w2, b2=b2, init_epoch=0, global_disagreement=3)
-    loss = module.training_step(batch(), 0)
+    loss = module.training_loss(batch())
     assert loss is not None and loss.item() == 0.0 and loss.requires_grad
     assert spy.kept == [[False] * 6, [False] * 6]
