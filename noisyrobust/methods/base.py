@@ -1,15 +1,18 @@
 """What every method shares: evaluation of each network on the noisy validation split and the clean
 test set every epoch, the shared metric names, the training diagnostics, a NaN guard and the history
 the final summary is read from. A method adds its networks, its loss and its selection rule."""
+from contextlib import contextmanager, nullcontext
 from typing import Callable, Optional, Sequence
 
 import torch
 from lightning.pytorch import LightningModule
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
 from noisyrobust.diagnostics import MemorizationRates, SelectionQuality
 from noisyrobust.errors import UserError
+from noisyrobust.optim import frozen_running_stats
 
 
 class NoisyLabelModule(LightningModule):
@@ -56,10 +59,45 @@ class NoisyLabelModule(LightningModule):
         if loss is None:
             return None
         optimizer.zero_grad()
-        self.manual_backward(loss)
-        optimizer.step()
+        if getattr(optimizer.optimizer, "two_pass", False):
+            self.sharpness_aware_update(optimizer, batch, loss)
+        else:
+            self.manual_backward(loss)
+            optimizer.step()
         self.log("train/loss", loss.detach(), on_step=True, on_epoch=True)
         return loss.detach()
+
+    def sharpness_aware_update(self, optimizer, batch, loss: torch.Tensor) -> None:
+        """SAM/ASAM (``noisyrobust.optim.SAM``): the gradient of ``loss`` (the first pass, at w: it has
+        recorded the diagnostics and updated BatchNorm's statistics) gives the ascent w -> w + e; the
+        method's loss again at w + e, without diagnostics and with BatchNorm's statistics frozen, gives
+        the gradient the base optimizer applies from w. Under DDP only that second gradient is
+        all-reduced; each rank ascends along its own first-pass gradient, as in the SAM paper."""
+        model = self.trainer.strategy.model
+        with model.no_sync() if isinstance(model, DistributedDataParallel) else nullcontext():
+            self.manual_backward(loss)
+        optimizer.optimizer.ascend()
+        with self.second_pass():
+            loss_at_ascent = self.training_loss(batch)
+            if loss_at_ascent is not None:
+                optimizer.zero_grad()
+                self.manual_backward(loss_at_ascent)
+        # back to w before the step (which would restore it too): w stays exact when no step is taken,
+        # here or when fp16's GradScaler skips one
+        optimizer.optimizer.restore()
+        if loss_at_ascent is not None:  # None: e.g. Co-teaching+ without disagreement at w + e, no update
+            optimizer.step()
+
+    @contextmanager
+    def second_pass(self):
+        """Another loss pass (and its backward) for the optimizer: no diagnostics, and BatchNorm's
+        running statistics put back afterwards, so that they see each batch once."""
+        self.probing = True
+        try:
+            with frozen_running_stats(self):
+                yield
+        finally:
+            self.probing = False
 
     def on_train_epoch_start(self) -> None:
         # the scheduler's epoch count follows the trainer's, so a resumed run continues the schedule

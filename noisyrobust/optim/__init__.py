@@ -1,4 +1,6 @@
 """Optimizers and schedules."""
+from noisyrobust.optim.batchnorm import frozen_running_stats
+from noisyrobust.optim.sam import SAM
 from noisyrobust.optim.schedules import CoteachingSchedule
 
-__all__ = ["CoteachingSchedule"]
+__all__ = ["SAM", "CoteachingSchedule", "frozen_running_stats"]
