@@ -28,9 +28,18 @@ def build_noise(noise_cfg: DictConfig):
     return hydra.utils.instantiate(cfg), int(seed)
 
 
+def _json_safe(obj):
+    """NaN (an unknown, e.g. Clothing1M's realized rate) becomes null: JSON has no NaN."""
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    return [_json_safe(v) for v in obj] if isinstance(obj, list) else obj
+
+
 def write_json_atomic(path: Path, obj: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    tmp.write_text(json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n")
     os.replace(tmp, path)
 
 
@@ -45,6 +54,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
     noise = {"rate": noise_rate(clean, noisy), "checksum": labels_checksum(noisy), "seed": noise_seed}
+    if getattr(datamodule, "reference_noise_rate", None) is not None:  # Clothing1M: clean labels of the
+        noise["reference_rate"] = datamodule.reference_noise_rate      # training images mostly unknown
 
     pl.seed_everything(cfg.seed, workers=True, verbose=False)  # weights do not depend on the noise draws
     module = hydra.utils.instantiate(cfg.method)
@@ -69,15 +80,22 @@ def train(cfg: DictConfig) -> dict:
         log.info("noisy labels: realized rate %.4f over %d training samples (checksum %s)",
                  noise["rate"], len(noisy), noise["checksum"])
 
+    if hasattr(module, "prepare"):  # a stage before the fit (RHO-LOSS: the irreducible-loss model), in every
+        datamodule = module.prepare(datamodule, cfg=cfg, trainer=trainer)  # process; it returns the fit's data
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
 
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
-    summary = {"method": choices.get("method", cfg.method._target_.rsplit(".", 1)[-1]), "data": cfg.data.name,
+    method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])
+    if getattr(module, "variant", None):  # an ablation of the method (rholoss[uniform]) is reported apart
+        method = f"{method}[{module.variant}]"
+    summary = {"method": method, "data": cfg.data.name,
                "noise": {"name": choices.get("noise", cfg.noise._target_.rsplit(".", 1)[-1]),
                          **OmegaConf.to_container(cfg.noise, resolve=True), "realized_rate": noise["rate"],
+                         **({"reference_rate": noise["reference_rate"]} if "reference_rate" in noise else {}),
                          "checksum": noise["checksum"], "transition_matrix": transition_matrix(
                              clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
-               "seed": cfg.seed, **summarize_history(module.history), "run_dir": str(run_dir.resolve()),
+               "seed": cfg.seed, **summarize_history(module.history), **getattr(module, "summary_extra", {}),
+               "run_dir": str(run_dir.resolve()),
                "wall_time_s": round(time.time() - start, 1)}
     if trainer.is_global_zero:
         write_json_atomic(run_dir / "summary.json", summary)
@@ -88,8 +106,12 @@ def train(cfg: DictConfig) -> dict:
 def format_summary(s: dict) -> str:
     """The few lines a user reads at the end of a run."""
     noise = s["noise"]
+    realized = noise["realized_rate"]
+    realized = f"{realized:.3f}" if realized == realized else "unknown"  # NaN: no clean labels known
+    if "reference_rate" in noise:
+        realized += f"; {noise['reference_rate']:.3f} on the images labelled both ways"
     lines = [f"\n{s['method']} on {s['data']}, noise {noise['name']} "
-             f"(realized {noise['realized_rate']:.3f}), seed {s['seed']}, {s.get('epochs', 0)} epochs "
+             f"(realized {realized}), seed {s['seed']}, {s.get('epochs', 0)} epochs "
              f"in {s['wall_time_s']:.0f}s"]
     if "test_acc_last" in s:
         parts = [f"last {100 * s['test_acc_last']:.2f}", f"mean of last 10 {100 * s['test_acc_mean_last10']:.2f}"]

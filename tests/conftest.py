@@ -21,13 +21,16 @@ def compose_cfg(out_dir, *overrides):
         cfg = compose("config", overrides=[*FAST, *overrides])
     with open_dict(cfg):
         cfg.paths.output_dir = str(out_dir)
+        if not any(o.startswith("paths.cache_dir=") for o in overrides):  # never the repository's logs/cache
+            cfg.paths.cache_dir = str(Path(out_dir).parent / "cache")
     return cfg
 
 
 def run_cli(out_dir, *overrides, flags=(), env=None, timeout=600):
     """`python train.py <flags> <overrides>` in a subprocess, its run directory at ``out_dir``."""
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
-    cmd = [sys.executable, str(ROOT / "train.py"), *flags, *FAST, f"hydra.run.dir={out_dir}", *overrides]
+    cmd = [sys.executable, str(ROOT / "train.py"), *flags, *FAST, f"hydra.run.dir={out_dir}",
+           f"paths.cache_dir={Path(out_dir).parent / 'cache'}", *overrides]  # a later paths.cache_dir wins
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=timeout)
 
 

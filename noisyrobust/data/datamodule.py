@@ -1,4 +1,5 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
+import copy
 import inspect
 from typing import Callable, Optional, Sequence
 
@@ -65,6 +66,15 @@ class NoisyDataModule(LightningDataModule):
         self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
         self.data = data
 
+    def with_train_indices(self, indices) -> "NoisyDataModule":
+        """A copy that trains on the training points ``indices`` (global indices) only: same labels,
+        validation and test splits, sharing the data already loaded (and moved to a device). RHO-LOSS
+        trains its irreducible-loss model on one part of the training split and the target on the rest."""
+        assert self.data is not None, "setup() first: the indices refer to the loaded training set"
+        other = copy.copy(self)
+        other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
+        return other
+
     def _noise_context(self, data: ImageSet) -> dict:
         """What an injector may need beyond the labels: the dataset's name (class maps) and, for
         instance-dependent noise, the normalized flattened training images."""
@@ -75,14 +85,17 @@ class NoisyDataModule(LightningDataModule):
         if "features" in params:
             x = self.eval_transform(data.train_images, None)
             context["features"] = x.reshape(len(x), -1).numpy()
+        if "human_labels" in params:  # human noise: the label sets released with the data (CIFAR-N)
+            context["human_labels"] = data.extra.get("human_labels", {})
         return context
 
     # -- batches on the training device --------------------------------------------------------------
     def _tensors(self, device: torch.device):
-        if device not in self._on_device:
+        if device not in self._on_device:  # one device at a time; the dict is shared with with_train_indices copies
             d = self.data
-            self._on_device = {device: (d.train_images.to(device), self.noisy_labels.to(device),
-                                        d.test_images.to(device), d.test_labels.to(device))}
+            self._on_device.clear()
+            self._on_device[device] = (d.train_images.to(device), self.noisy_labels.to(device),
+                                       d.test_images.to(device), d.test_labels.to(device))
         return self._on_device[device]
 
     def check_world_size(self, world_size: int) -> None:
@@ -106,8 +119,9 @@ class NoisyDataModule(LightningDataModule):
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
                                  augment=self.augment, seed=self.noise_seed, epoch=epoch, rank=rank,
                                  world_size=world)
-        images, labels, idx = ((train_x, noisy, self.val_indices) if which == "val"
-                               else (test_x, test_y, torch.arange(len(test_y))))
+        images, labels, idx = {"val": (train_x, noisy, self.val_indices),
+                               "predict": (train_x, noisy, torch.arange(len(noisy))),
+                               "test": (test_x, test_y, torch.arange(len(test_y)))}[which]
         return TensorBatches(images, labels, idx, batch_size=self.eval_batch_size, transform=self.eval_transform,
                              shuffle=False, rank=rank, world_size=world)
 
@@ -125,3 +139,8 @@ class NoisyDataModule(LightningDataModule):
 
     def test_dataloader(self):
         return self._batches("test")
+
+    def predict_dataloader(self):
+        """Every training point (validation and held-out parts included) with its noisy label and global
+        index, unshuffled, without augmentation: what RHO-LOSS scores its irreducible losses on."""
+        return self._batches("predict")

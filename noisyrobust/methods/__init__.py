@@ -3,6 +3,7 @@ from noisyrobust.methods.base import NoisyLabelModule
 from noisyrobust.methods.coteaching import CoTeaching
 from noisyrobust.methods.coteaching_plus import CoTeachingPlus
 from noisyrobust.methods.jocor import JoCoR
+from noisyrobust.methods.rholoss import RHOLoss
 from noisyrobust.methods.standard import Standard
 
-__all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR"]
+__all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss"]

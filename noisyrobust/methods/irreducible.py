@@ -1,0 +1,228 @@
+"""RHO-LOSS's first stage: the irreducible-loss (IL) model and the stored IL of every training point.
+
+The IL model is trained on a holdout split of the (noisy) training set, its checkpoint chosen on the noisy
+validation split (never on test: the reference code's pitfall), and IL(x, y) = CE of that model on the
+point's given label, for every training point. The losses are stored in
+``<cache_dir>/irreducible_loss/<data>_<key>.npz``, ``key`` hashing exactly what determines them, so a
+second run with the same data, noise, seed, holdout and IL model reuses them.
+"""
+import copy
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch import nn
+
+from noisyrobust.callbacks import EpochSeed, ProgressBar
+from noisyrobust.errors import UserError
+from noisyrobust.losses import CrossEntropy, cross_entropy
+from noisyrobust.methods.standard import Standard
+from noisyrobust.noise import labels_checksum
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+# data keys that change no IL value (evaluation batch size, loader processes); nor does data.source.download
+_DATA_KEYS_WITHOUT_EFFECT = ("eval_batch_size", "num_workers")
+
+
+def irreducible_loss_key(cfg: DictConfig) -> str:
+    """16 hex characters of the SHA-256 of what determines the irreducible losses: the data config (the
+    points, their transforms, the validation split, the batches the IL model trains on), the noise config
+    with its seed (the labels), the run seed (IL model initialization, dropout), the holdout fraction and
+    seed, the IL model, its optimizer and epochs, and the numeric precision."""
+    data = OmegaConf.to_container(cfg.data, resolve=True)
+    for k in _DATA_KEYS_WITHOUT_EFFECT:
+        data.pop(k, None)
+    if isinstance(data.get("source"), dict):
+        data["source"].pop("download", None)
+    m = cfg.method
+    what = {"format": FORMAT_VERSION, "data": data, "noise": OmegaConf.to_container(cfg.noise, resolve=True),
+            "seed": cfg.seed, "holdout_fraction": m.holdout_fraction, "holdout_seed": m.holdout_seed,
+            "il_model": OmegaConf.to_container(m.il_model, resolve=True),
+            "il_optimizer": OmegaConf.to_container(m.il_optimizer, resolve=True), "il_epochs": m.il_epochs,
+            "precision": str(cfg.trainer.get("precision", "32-true"))}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def holdout_split(train_indices: np.ndarray, fraction: float, seed: int):
+    """(holdout, rest): a random ``fraction`` of ``train_indices`` (rounded) and the remainder, each sorted."""
+    perm = np.random.default_rng(seed).permutation(len(train_indices))
+    n = int(round(fraction * len(train_indices)))
+    return np.sort(train_indices[perm[:n]]), np.sort(train_indices[perm[n:]])
+
+
+@dataclass
+class IrreducibleLosses:
+    """IL per training point (``losses[i]`` for global index i), the points the IL model trained on, and
+    where they came from (``source``: ``trained``, ``cache`` or ``il_path``)."""
+
+    losses: np.ndarray
+    holdout: np.ndarray
+    source: str
+    path: Path
+    info: dict = field(default_factory=dict)
+
+
+def save_irreducible_losses(path: Path, il: IrreducibleLosses, *, key: str, checksum: str) -> None:
+    """Write the .npz atomically (temporary file + os.replace): a crash never leaves a truncated cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, irreducible_loss=il.losses.astype(np.float32), holdout=il.holdout.astype(np.int64),
+                     size=np.int64(len(il.losses)), labels_checksum=np.str_(checksum), key=np.str_(key),
+                     info=np.str_(json.dumps(il.info)))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_irreducible_losses(path: Path, *, size: int, checksum: str, source: str) -> IrreducibleLosses:
+    """Read an IL file and refuse one computed for another training set: its size and its noisy labels'
+    checksum must match this run's. ``holdout`` is optional (absent: an IL model trained elsewhere)."""
+    if not path.is_file():
+        raise UserError(f"method.il_path {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            losses = np.asarray(f["irreducible_loss"], dtype=np.float32)
+            holdout = np.asarray(f["holdout"], dtype=np.int64) if "holdout" in f else np.zeros(0, np.int64)
+            saved_checksum = str(f["labels_checksum"]) if "labels_checksum" in f else None
+            info = json.loads(str(f["info"])) if "info" in f else {}
+    except (OSError, ValueError, KeyError) as e:
+        raise UserError(f"irreducible-loss file {path} is not readable: needs an array 'irreducible_loss' "
+                        f"({type(e).__name__})") from None
+    if losses.ndim != 1 or len(losses) != size:
+        raise UserError(f"irreducible-loss file {path} holds {losses.size} losses, but this training set has "
+                        f"{size} points; use a file computed for the same data")
+    if saved_checksum != checksum:
+        raise UserError(f"irreducible-loss file {path} was computed on other noisy labels (labels checksum "
+                        f"{saved_checksum}, this run {checksum}); use the same data, noise and seed")
+    if len(holdout) and (holdout.min() < 0 or holdout.max() >= size):
+        raise UserError(f"irreducible-loss file {path} names holdout points outside [0, {size})")
+    return IrreducibleLosses(losses, holdout, source, path, info)
+
+
+class BestOnValidation(pl.Callback):
+    """Keeps, in memory, the weights of the epoch with the highest ``monitor`` (noisy validation accuracy;
+    the first such epoch on ties). Never the test accuracy, which the trainer also computes."""
+
+    def __init__(self, monitor: str = "val/acc"):
+        self.monitor, self.best, self.best_epoch, self.state = monitor, None, None, None
+        self.by_epoch: list = []
+
+    def on_validation_end(self, trainer, pl_module) -> None:
+        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
+            return
+        value = float(trainer.callback_metrics[self.monitor])
+        self.by_epoch.append(value)
+        if self.best is None or value > self.best:
+            self.best, self.best_epoch = value, trainer.current_epoch
+            self.state = copy.deepcopy(pl_module.state_dict())
+
+
+class IrreducibleLossModel(Standard):
+    """A network trained with cross-entropy on the holdout points; ``predict_step`` gives (index, IL)."""
+
+    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
+        x, y, index = batch
+        return index, cross_entropy(self.nets[0](x).float(), y)
+
+
+class IrreducibleLossStage:
+    """Train the IL model (or reuse its stored losses) for one run. See the module docstring."""
+
+    def __init__(self, *, model: nn.Module, optimizer: Callable, num_classes: int, holdout_fraction: float,
+                 holdout_seed: int, epochs: int, il_path: Optional[str], cache_dir: Optional[str]):
+        if not 0.0 < holdout_fraction < 1.0:
+            raise UserError(f"method.holdout_fraction={holdout_fraction} is outside (0, 1)")
+        if epochs < 1:
+            raise UserError(f"method.il_epochs={epochs} must be >= 1")
+        if il_path is None and not cache_dir:
+            raise UserError("method.cache_dir is empty: RHO-LOSS stores its irreducible losses there "
+                            "(default ${paths.cache_dir}); or give method.il_path")
+        self.model, self.optimizer, self.num_classes = model, optimizer, num_classes
+        self.holdout_fraction, self.holdout_seed, self.epochs = holdout_fraction, holdout_seed, epochs
+        self.il_path = Path(il_path).expanduser().resolve() if il_path else None
+        self.cache_dir = Path(cache_dir).expanduser().resolve() if cache_dir else None
+
+    def run(self, datamodule, *, key: str, seed: int, trainer: pl.Trainer) -> IrreducibleLosses:
+        """IL of every training point: from ``il_path`` if given, else from the cache, else trained (by
+        global rank 0 only, which writes the cache before DDP starts the other processes)."""
+        size, checksum = len(datamodule.noisy_labels), labels_checksum(datamodule.noisy_labels.numpy())
+        if self.il_path is not None:
+            il = load_irreducible_losses(self.il_path, size=size, checksum=checksum, source="il_path")
+            log.info("RHO-LOSS: using the given il_path %s (%d irreducible losses, %d holdout points)",
+                     self.il_path, size, len(il.holdout))
+            return il
+        path = self.cache_dir / "irreducible_loss" / f"{datamodule.name}_{key}.npz"
+        if path.is_file():
+            try:
+                il = load_irreducible_losses(path, size=size, checksum=checksum, source="cache")
+                log.info("RHO-LOSS: reusing irreducible losses from %s (cache hit)", path)
+                return il
+            except UserError as e:  # a cache file that does not match is stale, not the user's error
+                log.warning("RHO-LOSS: ignoring the cached file (%s); training the IL model again", e)
+        if not trainer.is_global_zero:
+            raise UserError(f"RHO-LOSS: process of global rank {trainer.global_rank} found no irreducible losses "
+                            f"at {path}; with a launcher that starts every process at once (torchrun, SLURM), "
+                            "compute them first in a single-process run of the same command, or give method.il_path")
+        holdout, _ = holdout_split(datamodule.train_indices.numpy(), self.holdout_fraction, self.holdout_seed)
+        log.info("RHO-LOSS: no stored irreducible losses for this data, noise, seed and IL model (key %s): "
+                 "training the irreducible-loss model on %d holdout points for %d epochs", key, len(holdout),
+                 self.epochs)
+        il = self.train(datamodule, holdout, seed=seed, trainer=trainer)
+        il.path = path
+        save_irreducible_losses(path, il, key=key, checksum=checksum)
+        log.info("RHO-LOSS: irreducible losses of %d training points stored in %s (IL model: %s)", size, path,
+                 _describe(il.info))
+        return il
+
+    def train(self, datamodule, holdout: np.ndarray, *, seed: int, trainer: pl.Trainer) -> IrreducibleLosses:
+        """Fit the IL model on ``holdout`` with a one-device Trainer on the run's device and precision, keep
+        the epoch that is best on the noisy validation split, and score every training point with it."""
+        if len(holdout) < datamodule.batch_size:
+            raise UserError(f"the RHO-LOSS holdout has {len(holdout)} points, fewer than one batch "
+                            f"(data.batch_size={datamodule.batch_size}); raise method.holdout_fraction or lower "
+                            "data.batch_size")
+        device = trainer.strategy.root_device
+        accelerator, devices = ("cpu", 1) if device.type == "cpu" else (device.type, [device.index or 0])
+        module = IrreducibleLossModel(net=self.model, loss=CrossEntropy(), num_classes=self.num_classes,
+                                      optimizer=self.optimizer)
+        best = BestOnValidation("val/acc")
+        il_trainer = pl.Trainer(accelerator=accelerator, devices=devices, precision=trainer.precision,
+                                max_epochs=self.epochs, logger=False, enable_checkpointing=False,
+                                enable_model_summary=False, num_sanity_val_steps=0,
+                                callbacks=[best, EpochSeed(seed), ProgressBar()],
+                                default_root_dir=trainer.default_root_dir)
+        on_holdout = datamodule.with_train_indices(holdout)
+        il_trainer.fit(module, datamodule=on_holdout)
+        if best.state is not None:
+            module.load_state_dict(best.state)
+            info = {"epochs": self.epochs, "best_epoch": best.best_epoch, "val_acc": best.best,
+                    "val_acc_by_epoch": best.by_epoch}
+        else:  # no validation split (data.val_fraction=0): nothing fair to select on, the last epoch
+            log.warning("RHO-LOSS: no validation split, so the IL model is its last epoch (data.val_fraction=0)")
+            info = {"epochs": self.epochs, "best_epoch": None, "val_acc": None}
+        scored = il_trainer.predict(module, datamodule=on_holdout)  # every training point, eval mode, no grad
+        index = torch.cat([i for i, _ in scored]).cpu().numpy()
+        losses = np.full(len(datamodule.noisy_labels), np.nan, dtype=np.float32)
+        losses[index] = torch.cat([v for _, v in scored]).cpu().numpy()
+        assert not np.isnan(losses).any(), "every training point is scored once"
+        self.model = None  # the IL model is not needed after its losses are stored
+        return IrreducibleLosses(losses, holdout, "trained", Path(), {**info, "holdout_points": len(holdout)})
+
+
+def _describe(info: dict) -> str:
+    if info.get("val_acc") is None:
+        return f"last of {info.get('epochs')} epochs"
+    return f"best val acc {info['val_acc']:.4f} at epoch {info['best_epoch']} of {info['epochs']}"

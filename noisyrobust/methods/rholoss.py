@@ -1,0 +1,129 @@
+"""RHO-LOSS (Mindermann et al., ICML 2022): from each large batch, train on the points whose loss the
+model can still reduce — the top share by CE(model) - IL, IL being the loss of a model trained on a holdout
+split — which skips noisy-labelled points (high IL) as well as learnt ones (low CE)."""
+from contextlib import contextmanager
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+from torch import nn
+from torchmetrics import MeanMetric
+
+from noisyrobust.errors import UserError
+from noisyrobust.losses import cross_entropy
+from noisyrobust.methods.base import NoisyLabelModule
+from noisyrobust.methods.irreducible import IrreducibleLossStage, irreducible_loss_key
+from noisyrobust.selection import SELECTION_RULES, keep_count, kept_positions, select_mask
+
+
+@contextmanager
+def eval_mode(net: nn.Module, enabled: bool = True):
+    """Every module of ``net`` in eval mode (BatchNorm on its running statistics, not updating them;
+    dropout off), then each back in the mode it was in."""
+    modes = [(m, m.training) for m in net.modules()]
+    if enabled:
+        net.eval()
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+class RHOLoss(NoisyLabelModule):
+    """Per step, on a large batch of B points: scores under ``torch.no_grad`` (the whole network in eval
+    mode when ``selection_eval_bn``: the paper's reference ran it in train mode, so BatchNorm used the
+    batch's statistics and updated them twice per step), keeps round(keep_ratio * B) points by
+    ``selection`` (selection/reducible.py) and descends their mean CE.
+
+    ``prepare`` runs the IL stage (methods/irreducible.py) before the fit and returns the datamodule
+    restricted to the training points the IL model did not see. Every selection rule trains on that same
+    restricted set, so the ablations (``uniform``, ``loss``, ``irreducible``) differ in the rule alone.
+    ``il_model`` comes first in the method config so that its initialization depends on the seed and its
+    own config only (both part of the IL cache key), not on the target network's.
+    """
+
+    shows_selection = True
+
+    def __init__(self, *, il_model: nn.Module, net: nn.Module, num_classes: int, optimizer: Callable,
+                 scheduler: Optional[Callable] = None, il_optimizer: Callable, selection: str = "reducible_loss",
+                 keep_ratio: float = 0.1, holdout_fraction: float = 0.5, holdout_seed: int = 0,
+                 il_epochs: int = 50, il_path: Optional[str] = None, cache_dir: Optional[str] = None,
+                 selection_eval_bn: bool = True):
+        super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
+        if selection not in SELECTION_RULES:
+            raise UserError(f"method.selection={selection} is unknown; choose from: {', '.join(SELECTION_RULES)}")
+        if not 0.0 < keep_ratio <= 1.0:
+            raise UserError(f"method.keep_ratio={keep_ratio} is outside (0, 1]")
+        self.selection_rule, self.keep_ratio, self.selection_eval_bn = selection, keep_ratio, selection_eval_bn
+        self.stage = IrreducibleLossStage(model=il_model, optimizer=il_optimizer, num_classes=num_classes,
+                                          holdout_fraction=holdout_fraction, holdout_seed=holdout_seed,
+                                          epochs=il_epochs, il_path=il_path, cache_dir=cache_dir)
+        self.variant = None if selection == "reducible_loss" else selection  # the ablations' names in summaries
+        self.summary_extra: dict = {}
+        self.register_buffer("irreducible", torch.zeros(0), persistent=False)  # IL per global index
+        # noisy share of the selected points and of the large batch: every step, and their epoch means
+        # (per step: this rank's batch; per epoch: synced means, computed on every rank in on_train_epoch_end —
+        # a metric object handed to self.log is computed by the progress bar on rank 0 alone, a DDP deadlock)
+        self.noisy_share = MeanMetric(nan_strategy="disable")
+        self.noisy_share_pool = MeanMetric(nan_strategy="disable")
+        self.generator: Optional[torch.Generator] = None  # uniform selection, reseeded every epoch
+        self._chosen: Optional[torch.Tensor] = None
+
+    # -- the IL stage, before the fit ----------------------------------------------------------------
+    def prepare(self, datamodule, *, cfg, trainer):
+        """IL of every training point (trained, cached or given), then the datamodule of the target: the
+        training split without the IL model's holdout points."""
+        il = self.stage.run(datamodule, key=irreducible_loss_key(cfg), seed=cfg.seed, trainer=trainer)
+        self.irreducible = torch.as_tensor(il.losses, dtype=torch.float32)
+        target = np.setdiff1d(datamodule.train_indices.numpy(), il.holdout)
+        if len(target) < datamodule.batch_size:
+            raise UserError(f"RHO-LOSS leaves {len(target)} training points for the target model, fewer than one "
+                            f"large batch (data.batch_size={datamodule.batch_size}); lower method.holdout_fraction "
+                            "or data.batch_size")
+        self.summary_extra = {"selection": self.selection_rule, "irreducible_loss": {
+            "source": il.source, "path": str(il.path), "target_points": len(target), **il.info}}
+        return datamodule.with_train_indices(target)
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        if stage == "fit" and len(self.irreducible) != len(self.clean_labels):
+            raise RuntimeError("RHOLoss.prepare(datamodule, cfg=..., trainer=...) must run before the fit")
+
+    # -- training ------------------------------------------------------------------------------------
+    def on_train_epoch_start(self) -> None:
+        super().on_train_epoch_start()
+        if self.generator is None or self.generator.device != self.device:
+            self.generator = torch.Generator(device=self.device)
+        # from the global RNG, which EpochSeed reseeds from (seed, epoch, rank): a resume draws the same
+        self.generator.manual_seed(int(torch.randint(2**62, (1,))))
+
+    def on_train_epoch_end(self) -> None:
+        super().on_train_epoch_end()
+        self.log("select/noisy_share", self.noisy_share.compute(), prog_bar=True)
+        self.log("select/noisy_share_pool", self.noisy_share_pool.compute())
+        self.noisy_share.reset()
+        self.noisy_share_pool.reset()
+
+    def training_loss(self, batch):
+        x, y, index = batch
+        net = self.nets[0]
+        if not self.probing:  # a second pass for the optimizer (SAM) trains on the points chosen here
+            with torch.no_grad(), eval_mode(net, self.selection_eval_bn):
+                logits = net(x)
+            keep = keep_count(len(y), self.keep_ratio)
+            kept = select_mask(self.selection_rule, loss=cross_entropy(logits.float(), y),
+                               irreducible=self.irreducible[index], keep=keep, generator=self.generator)
+            self.observe(logits, y, index, kept=kept)
+            clean = self.clean_labels[index]
+            known = (clean >= 0).float()  # Clothing1M: the clean label of most training images is unknown
+            is_noisy = (y != clean).float() * known
+            share = (is_noisy * kept).sum() / (known * kept).sum().clamp(min=1)
+            pool = is_noisy.sum() / known.sum().clamp(min=1)
+            self.log("select/noisy_share_step", share, on_step=True, on_epoch=False)
+            self.log("select/noisy_share_pool_step", pool, on_step=True, on_epoch=False)
+            self.noisy_share.update(share)
+            self.noisy_share_pool.update(pool)
+            self._chosen = kept_positions(kept, keep)
+        chosen = self._chosen
+        return cross_entropy(net(x[chosen]), y[chosen]).mean()
