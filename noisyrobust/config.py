@@ -10,3 +10,24 @@ def default_forget_rate(noise_target: str, rate: float) -> float:
 
 if not OmegaConf.has_resolver("forget_rate"):
     OmegaConf.register_new_resolver("forget_rate", default_forget_rate)
+
+
+def human_noise_rate(dataset: str, label=None):
+    """noise=human: the published realized rate of the dataset's released label set (None: unknown)."""
+    from noisyrobust.noise.human import published_human_noise_rate
+
+    return published_human_noise_rate(dataset, label)
+
+
+def image_folder_num_classes(root) -> int:
+    """data=folder: the number of classes found under ``root`` (class folders or CSV labels), so that the
+    networks' configs can read ``data.num_classes`` before the images are listed."""
+    from noisyrobust.data.folder import find_classes
+
+    return len(find_classes(root))
+
+
+if not OmegaConf.has_resolver("human_noise_rate"):
+    OmegaConf.register_new_resolver("human_noise_rate", human_noise_rate)
+if not OmegaConf.has_resolver("image_folder_num_classes"):
+    OmegaConf.register_new_resolver("image_folder_num_classes", image_folder_num_classes, use_cache=True)

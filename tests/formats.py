@@ -96,3 +96,109 @@ def write_set(root, folder, *, n_train=12, n_test=7, gz=(False, True, True, Fals
     raw = Path(root) / folder / "raw"
     paths = [write_idx(raw / name, a, gz=z) for name, a, z in zip(NAMES, arrays, gz)]
     return [np.asarray(a, dtype=np.uint8) for a in arrays], paths
+
+
+# -- image files: Clothing1M's release layout, image folders, CSVs -----------------------------------------
+def write_jpeg(path, rng, *, size=32):
+    """A small random RGB JPEG (PIL), its folders created."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(path, quality=90)
+    return path
+
+
+def write_clothing1m(root, *, n_train=42, n_val=8, n_test=10, n_known=6, bad=True, annotations=False, seed=0):
+    """A miniature Clothing1M release in its exact layout: ``noisy_label_kv.txt`` / ``clean_label_kv.txt``
+    (``images/<d>/<n>.jpg LABEL``), the four key lists, ``category_names_eng.txt`` and the JPEGs under
+    ``images/0..9/`` (in ``annotations/`` the label files, with ``annotations``).
+
+    Keys overlap as in the release: the first ``n_known`` training images have clean labels too (half of
+    them equal to their noisy label), and the validation images have noisy labels too (outside the
+    training set). With ``bad``, one training image is missing and one validation image is truncated.
+    Returns a dict of the keys and labels the reader should find.
+    """
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    keys = [f"images/{i % 10}/{1000 + i}.jpg" for i in range(n_train + n_val + n_test)]
+    train, val, test = keys[:n_train], keys[n_train:n_train + n_val], keys[n_train + n_val:]
+    noisy = rng.permutation(np.arange(n_train) % 14)  # every class present
+    known_clean = [(n + 1) % 14 if i % 2 else n for i, n in enumerate(noisy[:n_known])]
+    val_y, test_y = rng.integers(0, 14, n_val), rng.integers(0, 14, n_test)
+    val_noisy = (val_y + rng.integers(0, 2, n_val)) % 14
+    for key in keys:
+        write_jpeg(root / key, rng)
+    labels = root / "annotations" if annotations else root
+    labels.mkdir(parents=True, exist_ok=True)
+    kv = lambda ks, ys: "".join(f"{k} {int(y)}\n" for k, y in zip(ks, ys))  # noqa: E731
+    (labels / "noisy_label_kv.txt").write_text(kv(train + val, list(noisy) + list(val_noisy)))
+    clean_keys, clean_y = train[:n_known] + val + test, known_clean + list(val_y) + list(test_y)
+    (labels / "clean_label_kv.txt").write_text(kv(clean_keys, clean_y))
+    lists = {"noisy_train": train, "clean_train": train[:n_known], "clean_val": val, "clean_test": test}
+    for name, ks in lists.items():
+        (labels / f"{name}_key_list.txt").write_text("".join(k + "\n" for k in ks))
+    (labels / "category_names_eng.txt").write_text("".join(f"class{i}\n" for i in range(14)))
+    missing = corrupt = None
+    if bad:
+        missing, corrupt = train[-1], val[0]
+        (root / missing).unlink()
+        data = (root / corrupt).read_bytes()
+        (root / corrupt).write_bytes(data[:len(data) // 2])  # a truncated JPEG
+    clean = np.full(n_train, -1)
+    clean[:n_known] = known_clean
+    reference = (np.array(known_clean + list(val_y)), np.concatenate([noisy[:n_known], val_noisy]))
+    return {"train": train, "val": val, "test": test, "noisy": noisy, "clean": clean, "val_labels": val_y,
+            "test_labels": test_y, "missing": missing, "corrupt": corrupt, "reference": reference}
+
+
+def write_image_folder(root, counts, *, test_counts=None, seed=0, ext=".jpg"):
+    """``root/train/<class>/<i><ext>`` with ``counts[class]`` images each (and ``root/test/...`` likewise)."""
+    rng = np.random.default_rng(seed)
+    for split, per_class in (("train", counts), ("test", test_counts or {})):
+        for name, n in per_class.items():
+            for i in range(n):
+                write_jpeg(Path(root) / split / name / f"{i}{ext}", rng)
+    return Path(root)
+
+
+def write_csv(path, rows, *, header=True):
+    """A ``path,label`` CSV of ``rows``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(("path,label\n" if header else "") + "".join(f"{p},{y}\n" for p, y in rows))
+    return path
+
+
+# -- CIFAR-N label files -----------------------------------------------------------------------------------
+CIFAR10N_KEYS = {"aggre": "aggre_label", "random1": "random_label1", "random2": "random_label2",
+                 "random3": "random_label3", "worse": "worse_label"}
+CIFAR10N_RATES = {"aggre": 0.1, "random1": 0.2, "random2": 0.2, "random3": 0.2, "worse": 0.4}
+
+
+def write_cifar_n(path, clean, *, hundred=False, coarse=None, seed=0):
+    """A CIFAR-10N (``CIFAR-10_human.pt``) or CIFAR-100N (``CIFAR-100_human.pt``) label file as released: a
+    dict of NumPy arrays saved with torch.save; the noisy sets flip each label with a set rate. Returns the
+    noisy sets by their ``noise.label`` names."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    clean = np.asarray(clean, dtype=np.int64)
+    c = 100 if hundred else 10
+
+    def flip(rate):
+        moved = rng.random(len(clean)) < rate
+        return np.where(moved, (clean + rng.integers(1, c, len(clean))) % c, clean)
+
+    if hundred:
+        sets = {"noisy": flip(0.4)}
+        obj = {"clean_label": clean, "noisy_label": sets["noisy"]}
+        if coarse is not None:
+            obj.update(clean_coarse_label=np.asarray(coarse), noisy_coarse_label=np.asarray(coarse))
+    else:
+        sets = {name: flip(CIFAR10N_RATES[name]) for name in CIFAR10N_KEYS}
+        obj = {"clean_label": clean, **{CIFAR10N_KEYS[name]: y for name, y in sets.items()}}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(obj, path)
+    return sets

@@ -120,7 +120,8 @@ class NoisyLabelModule(LightningModule):
         preds = logits.detach().argmax(1)
         self.train_acc.update(preds, given)
         self.memorization.update(preds, given, clean)
-        self.selection.update(torch.ones_like(given, dtype=torch.bool) if kept is None else kept, given == clean)
+        kept = torch.ones_like(given, dtype=torch.bool) if kept is None else kept
+        self.selection.update(kept, given == clean, clean >= 0)  # clean < 0: unknown (Clothing1M)
 
     def on_train_epoch_end(self) -> None:
         self.log("train/acc", self.train_acc.compute())

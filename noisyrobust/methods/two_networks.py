@@ -35,7 +35,8 @@ class TwoNetworks(NoisyLabelModule):
             return
         self.observe(logits1, given, index, kept=kept[0])
         for mask in kept[1:]:
-            self.selection.update(mask, given == self.clean_labels[index])
+            clean = self.clean_labels[index]
+            self.selection.update(mask, given == clean, clean >= 0)
 
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()

@@ -2,6 +2,7 @@
 
 from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
 from noisyrobust.models.mlp import MLP
+from noisyrobust.models.pretrained import ResNet18, ResNet50
 from noisyrobust.models.resnet import PreActResNet18, ResNet32, ResNet34, ResNet44
 
 __all__ = [
@@ -11,7 +12,9 @@ __all__ = [
     "JoCoRCNN",
     "LeNet",
     "PreActResNet18",
+    "ResNet18",
     "ResNet32",
     "ResNet34",
     "ResNet44",
+    "ResNet50",
 ]

@@ -9,7 +9,9 @@ from noisyrobust.noise.injectors import (
     symmetric_noise,
     uniform_noise,
 )
+from noisyrobust.noise.human import PUBLISHED_HUMAN_NOISE_RATES, human_noise
 from noisyrobust.noise.stats import (
+    UNKNOWN,
     labels_checksum,
     load_noisy_labels,
     noise_rate,
@@ -21,7 +23,10 @@ __all__ = [
     "CIFAR100_FINE_TO_COARSE",
     "CLASS_MAPS",
     "DATASET_NUM_CLASSES",
+    "PUBLISHED_HUMAN_NOISE_RATES",
+    "UNKNOWN",
     "asymmetric_noise",
+    "human_noise",
     "instance_noise",
     "labels_checksum",
     "load_noisy_labels",

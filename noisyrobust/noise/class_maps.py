@@ -42,10 +42,15 @@ CLASS_MAPS: dict[str, dict[int, int]] = {
     "cifar100": _cifar100_superclass_map(),
 }
 
+# CIFAR-10N / CIFAR-100N are the CIFAR training images (with human labels beside the clean ones)
+CLASS_MAPS["cifar10n"], CLASS_MAPS["cifar100n"] = CLASS_MAPS["cifar10"], CLASS_MAPS["cifar100"]
+
 DATASET_NUM_CLASSES: dict[str, int] = {
     "mnist": 10,
     "digits": 10,
     "cifar10": 10,
     "fashion_mnist": 10,
     "cifar100": 100,
+    "cifar10n": 10,
+    "cifar100n": 100,
 }

@@ -12,6 +12,10 @@ from noisyrobust.noise.injectors import _check_labels, _check_num_classes
 
 _KEYS = ("clean", "noisy", "transition_matrix")
 
+# A clean label no one knows (Clothing1M: most of its noisy training images were never checked by hand).
+# Such samples carry UNKNOWN as their clean label and are left out of every realized-noise statistic.
+UNKNOWN = -1
+
 
 def _pair(clean, noisy) -> tuple[np.ndarray, np.ndarray]:
     clean, noisy = np.asarray(clean), np.asarray(noisy)
@@ -20,10 +24,16 @@ def _pair(clean, noisy) -> tuple[np.ndarray, np.ndarray]:
     return clean, noisy
 
 
+def _known(clean: np.ndarray, noisy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    known = clean != UNKNOWN
+    return (clean, noisy) if known.all() else (clean[known], noisy[known])
+
+
 def transition_matrix(clean, noisy, *, num_classes) -> np.ndarray:
-    """Empirical T[i, j] = #{y = i, y~ = j} / #{y = i} (C x C float64; rows without samples are 0)."""
+    """Empirical T[i, j] = #{y = i, y~ = j} / #{y = i} (C x C float64; rows without samples are 0),
+    over the samples whose clean label is known (not UNKNOWN)."""
     c = _check_num_classes(num_classes)
-    clean, noisy = _pair(clean, noisy)
+    clean, noisy = _known(*_pair(clean, noisy))
     y, yn = _check_labels(clean, c), _check_labels(noisy, c)
     counts = np.bincount(y * c + yn, minlength=c * c).reshape(c, c).astype(np.float64)
     totals = counts.sum(axis=1, keepdims=True)
@@ -31,9 +41,13 @@ def transition_matrix(clean, noisy, *, num_classes) -> np.ndarray:
 
 
 def noise_rate(clean, noisy) -> float:
-    """Realized noise rate: share of samples with y~ != y (0.0 for no samples)."""
+    """Realized noise rate: share of samples with y~ != y among those whose clean label is known
+    (0.0 for no samples; nan when there are samples but no clean label is known)."""
     clean, noisy = _pair(clean, noisy)
-    return float(np.mean(clean != noisy)) if clean.size else 0.0
+    if not clean.size:
+        return 0.0
+    clean, noisy = _known(clean, noisy)
+    return float(np.mean(clean != noisy)) if clean.size else float("nan")
 
 
 def labels_checksum(labels) -> str:

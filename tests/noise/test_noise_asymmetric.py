@@ -85,7 +85,7 @@ def test_cifar100_noise_stays_within_the_superclass():
 
 def test_unknown_dataset_is_a_clear_error():
     with pytest.raises(UserError, match="no class map for dataset 'svhn'; maps exist for: "
-                                        "cifar10, cifar100, digits, fashion_mnist, mnist"):
+                                        "cifar10, cifar100, cifar100n, cifar10n, digits, fashion_mnist, mnist"):
         asymmetric_noise(np.array([0, 1]), rate=0.2, num_classes=10, rng=np.random.default_rng(0), dataset="svhn")
 
 

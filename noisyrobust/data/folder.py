@@ -1,0 +1,124 @@
+"""Reader of a user's own images: class folders, or a CSV of ``path,label`` rows.
+
+``data.root`` is one of
+- a folder with ``train/<class>/*.jpg`` (any depth; .jpg .jpeg .png .bmp .webp .tif .tiff) and,
+  optionally, ``test/<class>/...`` with the same class names;
+- a folder with ``train.csv`` and, optionally, ``test.csv``;
+- a CSV file (the training images).
+CSV rows are ``path,label`` (a first row ``path,label`` is a header); paths are relative to the CSV's
+folder. Labels are class names, or all integers 0..C-1. Class names are sorted; the labels given are
+taken as clean (noise, if any, comes from the ``noise`` group).
+"""
+import csv
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from noisyrobust.data.files import FileSet, as_paths, first_few
+from noisyrobust.errors import UserError
+
+EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def _layout(root) -> tuple[str, Path, Optional[Path]]:
+    """('folders' | 'csv', train location, test location or None)."""
+    if root is None or str(root) in ("", "???"):
+        raise UserError("data=folder needs data.root: a folder with train/<class>/ image folders or train.csv, "
+                        "or a CSV file of path,label rows")
+    root = Path(root)
+    if root.is_file():
+        return "csv", root, None
+    if (root / "train").is_dir():
+        return "folders", root / "train", (root / "test") if (root / "test").is_dir() else None
+    if (root / "train.csv").is_file():
+        return "csv", root / "train.csv", (root / "test.csv") if (root / "test.csv").is_file() else None
+    if not root.exists():
+        raise UserError(f"data.root={root} does not exist")
+    raise UserError(f"data.root={root} holds neither train/<class>/ image folders nor train.csv")
+
+
+def _class_folders(folder: Path) -> list[str]:
+    names = sorted(e.name for e in os.scandir(folder) if e.is_dir() and not e.name.startswith("."))
+    if not names:
+        raise UserError(f"{folder} holds no class folders (expected {folder}/<class>/<image>)")
+    return names
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[str]]:
+    """(paths, labels as text) of a ``path,label`` CSV."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = [(n, row) for n, row in enumerate(csv.reader(f), start=1) if row and any(c.strip() for c in row)]
+    if rows and [c.strip().lower() for c in rows[0][1]] == ["path", "label"]:
+        rows = rows[1:]
+    bad = [f"line {n}: {','.join(row)[:60]!r}" for n, row in rows if len(row) != 2 or not row[0].strip()
+           or not row[1].strip()]
+    if bad:
+        raise UserError(f"CSV {path}: {len(bad)} rows are not 'path,label': {first_few(bad)}")
+    if not rows:
+        raise UserError(f"CSV {path} lists no image")
+    return [row[0].strip() for _, row in rows], [row[1].strip() for _, row in rows]
+
+
+def _csv_classes(labels: list[str]) -> list[str]:
+    """Sorted class names; integer labels name the classes 0..max."""
+    if all(label.isdigit() for label in labels):
+        return [str(i) for i in range(max(int(label) for label in labels) + 1)]
+    return sorted({_name(label) for label in labels})
+
+
+def _name(label: str) -> str:
+    return str(int(label)) if label.isdigit() else label
+
+
+def find_classes(root) -> list[str]:
+    """The class names of the dataset at ``root``, in label order (what ``data.num_classes`` counts)."""
+    kind, train, test = _layout(root)
+    if kind == "folders":
+        return _class_folders(train)
+    labels = _read_csv(train)[1] + (_read_csv(test)[1] if test is not None else [])
+    return _csv_classes(labels)
+
+
+def _images(folder: Path, classes: list[str], *, every_class: bool) -> tuple[list[str], list[int]]:
+    """Image paths (relative to the folder's parent) and labels under ``folder/<class>/``."""
+    paths, labels = [], []
+    for label, name in enumerate(classes):
+        if not every_class and not (folder / name).is_dir():
+            continue
+        found = sorted(os.path.relpath(os.path.join(d, f), folder.parent)
+                       for d, _, files in os.walk(folder / name, followlinks=True)
+                       for f in files if f.lower().endswith(EXTENSIONS))
+        if not found:
+            raise UserError(f"class folder {folder / name} holds no image ({', '.join(EXTENSIONS)})")
+        paths += found
+        labels += [label] * len(found)
+    return paths, labels
+
+
+def load_image_folder(root) -> FileSet:
+    """Read the images at ``root`` (see the module docstring): class folders or CSV rows, and a test set if
+    there is one (else the datamodule holds out a share of the training images)."""
+    kind, train, test = _layout(root)
+    classes = find_classes(root)
+    test_split = None
+    if kind == "folders":
+        train_paths, train_labels = _images(train, classes, every_class=True)
+        if test is not None:
+            unknown = [n for n in _class_folders(test) if n not in classes]
+            if unknown:
+                raise UserError(f"{test} has class folders not in {train}: {first_few(unknown)}")
+            test_split = _images(test, classes, every_class=False)
+    else:
+        index = {name: i for i, name in enumerate(classes)}  # find_classes saw the test labels too
+        train_paths, names = _read_csv(train)
+        train_labels = [index[_name(n)] for n in names]
+        if test is not None:
+            test_paths, names = _read_csv(test)
+            test_split = (test_paths, [index[_name(n)] for n in names])
+    split = {}
+    if test_split is not None:
+        split = {"test_paths": as_paths(test_split[0]), "test_labels": np.array(test_split[1], dtype=np.int64)}
+    return FileSet(root=train.parent, classes=tuple(classes), train_paths=as_paths(train_paths),
+                   train_labels=np.array(train_labels, dtype=np.int64), **split)

@@ -1,0 +1,89 @@
+"""A user's own images: class folders (with or without a test folder) and path,label CSVs."""
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+from formats import write_csv, write_image_folder, write_jpeg
+
+from noisyrobust.config import image_folder_num_classes
+from noisyrobust.data.files_datamodule import ImageFileDataModule
+from noisyrobust.data.folder import find_classes, load_image_folder
+from noisyrobust.errors import UserError
+from noisyrobust.noise import pairflip_noise
+
+
+def paths(array):
+    return [p.decode() for p in array]
+
+
+def datamodule(root, **kw):
+    args = dict(name="folder", root=root, reader=load_image_folder, num_classes=3, image_size=28, resize=32,
+                crop=28, batch_size=4, mean=[0.5] * 3, std=[0.25] * 3, num_workers=0, val_fraction=0.25)
+    return ImageFileDataModule(**{**args, **kw})
+
+
+def test_class_folders_sorted_with_their_test_folder(tmp_path):
+    write_image_folder(tmp_path, {"zebra": 2, "ant": 3, "cat": 1}, test_counts={"cat": 2, "zebra": 1})
+    (tmp_path / "train" / "ant" / "notes.txt").write_text("not an image")
+    write_jpeg(tmp_path / "train" / "cat" / "deeper" / "x.PNG", np.random.default_rng(0))  # any depth, any case
+    files = load_image_folder(tmp_path)
+    assert files.classes == ("ant", "cat", "zebra") and find_classes(tmp_path) == ["ant", "cat", "zebra"]
+    assert paths(files.train_paths) == ["train/ant/0.jpg", "train/ant/1.jpg", "train/ant/2.jpg", "train/cat/0.jpg",
+                                        "train/cat/deeper/x.PNG", "train/zebra/0.jpg", "train/zebra/1.jpg"]
+    assert files.train_labels.tolist() == [0, 0, 0, 1, 1, 2, 2]
+    assert paths(files.test_paths) == ["test/cat/0.jpg", "test/cat/1.jpg", "test/zebra/0.jpg"]
+    assert files.test_labels.tolist() == [1, 1, 2]  # by the training classes
+    assert image_folder_num_classes(str(tmp_path)) == 3
+
+
+def test_csv_rows_with_class_names_or_integer_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        write_jpeg(tmp_path / "img" / f"{i}.jpg", rng)
+    write_csv(tmp_path / "train.csv", [(f"img/{i}.jpg", ["dog", "cat"][i % 2]) for i in range(4)])
+    write_csv(tmp_path / "test.csv", [("img/4.jpg", "cat"), ("img/5.jpg", "dog")], header=False)
+    files = load_image_folder(tmp_path)
+    assert files.classes == ("cat", "dog") and files.train_labels.tolist() == [1, 0, 1, 0]
+    assert paths(files.test_paths) == ["img/4.jpg", "img/5.jpg"] and files.test_labels.tolist() == [0, 1]
+    single = write_csv(tmp_path / "numbers.csv", [(f"img/{i}.jpg", y) for i, y in enumerate([2, 0, 2, 1, 0])])
+    files = load_image_folder(single)  # a CSV file as data.root: no test set
+    assert files.classes == ("0", "1", "2") and files.train_labels.tolist() == [2, 0, 2, 1, 0]
+    assert files.test_paths is None and files.root == tmp_path
+
+
+def test_bad_layouts_and_rows_are_refused_by_name(tmp_path):
+    with pytest.raises(UserError, match="needs data.root"):
+        find_classes(None)
+    with pytest.raises(UserError, match="does not exist"):
+        find_classes(tmp_path / "nowhere")
+    with pytest.raises(UserError, match="neither train/<class>/ image folders nor train.csv"):
+        find_classes(tmp_path)
+    write_csv(tmp_path / "train.csv", [("a.jpg", "cat"), ("b.jpg", "")])
+    with pytest.raises(UserError, match=r"1 rows are not 'path,label': line 3"):
+        load_image_folder(tmp_path)
+    write_image_folder(tmp_path / "f", {"cat": 1}, test_counts={"cow": 1})
+    with pytest.raises(UserError, match="class folders not in .*: cow"):
+        load_image_folder(tmp_path / "f")
+    (tmp_path / "g" / "train" / "empty").mkdir(parents=True)
+    with pytest.raises(UserError, match="holds no image"):
+        load_image_folder(tmp_path / "g")
+
+
+def test_without_a_test_set_a_share_is_held_out_before_the_noise(tmp_path):
+    write_image_folder(tmp_path, {"a": 8, "b": 8, "c": 4})
+    dm = datamodule(tmp_path, noise=partial(pairflip_noise, rate=1.0), test_fraction=0.25)
+    dm.setup()
+    assert len(dm.files.test_paths) == 5 and len(dm.clean_labels) == 15
+    assert not set(paths(dm.files.test_paths)) & set(paths(dm.files.train_paths))
+    # the test set keeps the labels given; the noise moved every training label
+    assert torch.equal(dm.noisy_labels, (dm.clean_labels + 1) % 3)
+    assert dm.eval_names == ["val", "test"] and len(dm.val_indices) == 4  # a noisy validation share
+    x, y, index = next(iter(dm.val_dataloader()[0]))
+    assert torch.equal(y, dm.noisy_labels[index]) and x.shape[1:] == (3, 28, 28)
+
+
+def test_num_classes_must_match_the_classes_found(tmp_path):
+    write_image_folder(tmp_path, {"a": 2, "b": 2}, test_counts={"a": 1})
+    with pytest.raises(UserError, match="data.num_classes=3 but .* holds 2 classes: a, b"):
+        datamodule(tmp_path).setup()
