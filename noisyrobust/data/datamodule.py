@@ -1,18 +1,16 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
-import copy
-import inspect
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
-from lightning.pytorch import LightningDataModule
 
+from noisyrobust.data.base import NoisyLabelsDataModule
 from noisyrobust.data.imageset import ImageSet
 from noisyrobust.data.loader import BatchTransform, TensorBatches
 from noisyrobust.errors import UserError
 
 
-class NoisyDataModule(LightningDataModule):
+class NoisyDataModule(NoisyLabelsDataModule):
     """A small image dataset held in memory, with noisy training labels drawn once before training.
 
     The noisy labels depend only on the clean labels, the injector and ``noise_seed``. Validation is a
@@ -57,7 +55,7 @@ class NoisyDataModule(LightningDataModule):
         clean = data.train_labels.numpy()
         rng = np.random.default_rng(self.noise_seed)
         noisy = clean.copy() if self.noise is None else self.noise(
-            clean, num_classes=self.num_classes, rng=rng, **self._noise_context(data))
+            clean, num_classes=self.num_classes, rng=rng, **self._context(data))
         self.clean_labels = torch.as_tensor(clean, dtype=torch.long)
         self.noisy_labels = torch.as_tensor(np.asarray(noisy), dtype=torch.long)
         n = len(clean)
@@ -66,28 +64,11 @@ class NoisyDataModule(LightningDataModule):
         self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
         self.data = data
 
-    def with_train_indices(self, indices) -> "NoisyDataModule":
-        """A copy that trains on the training points ``indices`` (global indices) only: same labels,
-        validation and test splits, sharing the data already loaded (and moved to a device). RHO-LOSS
-        trains its irreducible-loss model on one part of the training split and the target on the rest."""
-        assert self.data is not None, "setup() first: the indices refer to the loaded training set"
-        other = copy.copy(self)
-        other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
-        return other
-
-    def _noise_context(self, data: ImageSet) -> dict:
-        """What an injector may need beyond the labels: the dataset's name (class maps) and, for
-        instance-dependent noise, the normalized flattened training images."""
-        params = inspect.signature(self.noise).parameters  # a partial's own keywords are already bound
-        context = {}
-        if "dataset" in params and "dataset" not in getattr(self.noise, "keywords", {}):
-            context["dataset"] = self.name
-        if "features" in params:
+    def _context(self, data: ImageSet) -> dict:
+        def features():
             x = self.eval_transform(data.train_images, None)
-            context["features"] = x.reshape(len(x), -1).numpy()
-        if "human_labels" in params:  # human noise: the label sets released with the data (CIFAR-N)
-            context["human_labels"] = data.extra.get("human_labels", {})
-        return context
+            return x.reshape(len(x), -1).numpy()
+        return self._noise_context(human_labels=data.extra.get("human_labels", {}), features=features)
 
     # -- batches on the training device --------------------------------------------------------------
     def _tensors(self, device: torch.device):
@@ -97,16 +78,6 @@ class NoisyDataModule(LightningDataModule):
             self._on_device[device] = (d.train_images.to(device), self.noisy_labels.to(device),
                                        d.test_images.to(device), d.test_labels.to(device))
         return self._on_device[device]
-
-    def check_world_size(self, world_size: int) -> None:
-        """``batch_size`` is the global batch: each of the ``world_size`` processes takes an equal share."""
-        if self.batch_size % world_size:
-            raise UserError(f"data.batch_size={self.batch_size} is not divisible by the {world_size} processes "
-                            f"of this trainer; use a multiple of {world_size}")
-
-    def _rank_world(self):
-        t = self.trainer
-        return (t.global_rank, t.world_size) if t is not None else (0, 1)
 
     def _batches(self, which: str) -> TensorBatches:
         rank, world = self._rank_world()

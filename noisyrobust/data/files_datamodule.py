@@ -1,17 +1,15 @@
 """The datamodule of image-file datasets (Clothing1M, a user's image folder): the same labels, splits and
 batches ``(x, label, index)`` as NoisyDataModule, with images decoded in DataLoader worker processes."""
-import copy
 import dataclasses
-import inspect
 import logging
 import os
 from typing import Callable, Optional, Sequence
 
 import numpy as np
 import torch
-from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader
 
+from noisyrobust.data.base import NoisyLabelsDataModule
 from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
@@ -24,7 +22,7 @@ def _cpus() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-class ImageFileDataModule(LightningDataModule):
+class ImageFileDataModule(NoisyLabelsDataModule):
     """Images read from files by ``reader(root)``, noisy training labels drawn once before training.
 
     As in NoisyDataModule, the noisy labels depend only on the clean labels (or the released ones), the
@@ -89,7 +87,7 @@ class ImageFileDataModule(LightningDataModule):
         if files.test_paths is None:
             files = self._hold_out_test(files)
         clean = files.train_labels
-        context = {} if self.noise is None else self._noise_context(files)
+        context = {} if self.noise is None else self._noise_context(human_labels=files.human_labels)
         if (clean == UNKNOWN).any() and "human_labels" not in context:
             raise UserError(f"data={self.name}: the clean labels of {int((clean == UNKNOWN).sum())} of its "
                             f"{len(clean)} training images are unknown, so no noise can be injected into "
@@ -111,20 +109,6 @@ class ImageFileDataModule(LightningDataModule):
                  self.name, n, n_val, 0 if files.val_paths is None else len(files.val_paths),
                  "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
         self.files = files
-
-    def _noise_context(self, files: FileSet) -> dict:
-        """What an injector may need beyond the labels: the dataset's name (class maps) and its released
-        noisy label sets (human noise). Instance-dependent noise needs every image in memory: refused."""
-        params = inspect.signature(self.noise).parameters  # a partial's own keywords are already bound
-        if "features" in params:
-            raise UserError(f"instance-dependent noise needs all images in memory as features; data={self.name} "
-                            "reads them from files: choose another noise")
-        context = {}
-        if "dataset" in params and "dataset" not in getattr(self.noise, "keywords", {}):
-            context["dataset"] = self.name
-        if "human_labels" in params:
-            context["human_labels"] = files.human_labels
-        return context
 
     def _without_bad_images(self, files: FileSet) -> FileSet:
         workers = self._workers(devices=1)
@@ -158,25 +142,7 @@ class ImageFileDataModule(LightningDataModule):
         return dataclasses.replace(files.without({"train": test}), test_paths=files.train_paths[test],
                                    test_labels=files.train_labels[test])
 
-    def with_train_indices(self, indices) -> "ImageFileDataModule":
-        """A copy that trains on the training points ``indices`` (global indices) only: same labels,
-        validation and test splits (RHO-LOSS trains its irreducible-loss model on one part)."""
-        assert self.files is not None, "setup() first: the indices refer to the loaded training set"
-        other = copy.copy(self)
-        other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
-        return other
-
     # -- DataLoaders over worker processes ---------------------------------------------------------------
-    def check_world_size(self, world_size: int) -> None:
-        """``batch_size`` is the global batch: each of the ``world_size`` processes takes an equal share."""
-        if self.batch_size % world_size:
-            raise UserError(f"data.batch_size={self.batch_size} is not divisible by the {world_size} processes "
-                            f"of this trainer; use a multiple of {world_size}")
-
-    def _rank_world(self):
-        t = self.trainer
-        return (t.global_rank, t.world_size) if t is not None else (0, 1)
-
     def _workers(self, devices: Optional[int] = None) -> int:
         """``data.num_workers``, else min(8, the CPUs of this machine shared among its training processes)."""
         if self.num_workers is not None:

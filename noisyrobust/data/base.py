@@ -1,0 +1,51 @@
+"""What every datamodule shares, whatever holds its images: the global batch split over processes, a copy
+restricted to some training points, and the context a noise injector asks for."""
+import copy
+import inspect
+from typing import Callable, Optional
+
+import torch
+from lightning.pytorch import LightningDataModule
+
+from noisyrobust.errors import UserError
+
+
+class NoisyLabelsDataModule(LightningDataModule):
+    """Base of the datamodules. A subclass sets ``name``, ``noise``, ``batch_size`` and, in ``setup``,
+    ``clean_labels``, ``noisy_labels``, ``train_indices`` and ``val_indices``."""
+
+    def check_world_size(self, world_size: int) -> None:
+        """``batch_size`` is the global batch: each of the ``world_size`` processes takes an equal share."""
+        if self.batch_size % world_size:
+            raise UserError(f"data.batch_size={self.batch_size} is not divisible by the {world_size} processes "
+                            f"of this trainer; use a multiple of {world_size}")
+
+    def _rank_world(self):
+        t = self.trainer
+        return (t.global_rank, t.world_size) if t is not None else (0, 1)
+
+    def with_train_indices(self, indices):
+        """A copy that trains on the training points ``indices`` (global indices) only: same labels,
+        validation and test splits, sharing the data already loaded. RHO-LOSS trains its irreducible-loss
+        model on one part of the training split and the target on the rest."""
+        assert getattr(self, "train_indices", None) is not None, "setup() first: indices refer to the loaded set"
+        other = copy.copy(self)
+        other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
+        return other
+
+    def _noise_context(self, *, human_labels: dict, features: Optional[Callable] = None) -> dict:
+        """What the injector asks for beyond the labels: the dataset's name (class maps), the normalized
+        flattened training images (instance-dependent noise; ``features`` builds them, None where the
+        images are not in memory) and the label sets released with the data (human noise)."""
+        params = inspect.signature(self.noise).parameters  # a partial's own keywords are already bound
+        context = {}
+        if "dataset" in params and "dataset" not in getattr(self.noise, "keywords", {}):
+            context["dataset"] = self.name
+        if "features" in params:
+            if features is None:
+                raise UserError(f"instance-dependent noise needs all images in memory as features; data={self.name} "
+                                "reads them from files: choose another noise")
+            context["features"] = features()
+        if "human_labels" in params:
+            context["human_labels"] = human_labels
+        return context
