@@ -4,6 +4,7 @@ import copy
 import inspect
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
 
@@ -13,6 +14,18 @@ from noisyrobust.errors import UserError
 class NoisyLabelsDataModule(LightningDataModule):
     """Base of the datamodules. A subclass sets ``name``, ``noise``, ``batch_size`` and, in ``setup``,
     ``clean_labels``, ``noisy_labels``, ``train_indices`` and ``val_indices``."""
+
+    def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
+        """Noisy labels, drawn once from the clean ones with ``noise_seed`` (DESIGN: noise is data), and the
+        validation split: a fixed share (``split_seed``) of the noisy training set."""
+        rng = np.random.default_rng(self.noise_seed)
+        noisy = clean.copy() if self.noise is None else self.noise(clean, num_classes=self.num_classes, rng=rng,
+                                                                   **context)
+        self.clean_labels = torch.as_tensor(clean, dtype=torch.long)
+        self.noisy_labels = torch.as_tensor(np.asarray(noisy), dtype=torch.long)
+        perm = torch.from_numpy(np.random.default_rng(self.split_seed).permutation(len(clean)))
+        n_val = int(round(self.val_fraction * len(clean)))
+        self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
 
     def check_world_size(self, world_size: int) -> None:
         """``batch_size`` is the global batch: each of the ``world_size`` processes takes an equal share."""

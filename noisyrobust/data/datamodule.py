@@ -1,7 +1,6 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
 from typing import Callable, Optional, Sequence
 
-import numpy as np
 import torch
 
 from noisyrobust.data.base import NoisyLabelsDataModule
@@ -52,16 +51,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
         if declared != found:
             raise UserError(f"data.{self.name} declares (num_classes, in_channels, image_size)={declared} "
                             f"but the files hold {found}")
-        clean = data.train_labels.numpy()
-        rng = np.random.default_rng(self.noise_seed)
-        noisy = clean.copy() if self.noise is None else self.noise(
-            clean, num_classes=self.num_classes, rng=rng, **self._context(data))
-        self.clean_labels = torch.as_tensor(clean, dtype=torch.long)
-        self.noisy_labels = torch.as_tensor(np.asarray(noisy), dtype=torch.long)
-        n = len(clean)
-        perm = torch.from_numpy(np.random.default_rng(self.split_seed).permutation(n))
-        n_val = int(round(self.val_fraction * n))
-        self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
+        self._draw_labels(data.train_labels.numpy(), {} if self.noise is None else self._context(data))
         self.data = data
 
     def _context(self, data: ImageSet) -> dict:

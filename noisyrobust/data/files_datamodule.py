@@ -92,21 +92,13 @@ class ImageFileDataModule(NoisyLabelsDataModule):
             raise UserError(f"data={self.name}: the clean labels of {int((clean == UNKNOWN).sum())} of its "
                             f"{len(clean)} training images are unknown, so no noise can be injected into "
                             "them; train on its released noisy labels with noise=human")
-        rng = np.random.default_rng(self.noise_seed)
-        noisy = clean.copy() if self.noise is None else self.noise(clean, num_classes=self.num_classes, rng=rng,
-                                                                   **context)
-        self.clean_labels = torch.as_tensor(clean, dtype=torch.long)
-        self.noisy_labels = torch.as_tensor(np.asarray(noisy), dtype=torch.long)
-        n = len(clean)
-        perm = torch.from_numpy(np.random.default_rng(self.split_seed).permutation(n))
-        n_val = int(round(self.val_fraction * n))
-        self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
+        self._draw_labels(clean, context)
         if files.reference_labels is not None:
             self.reference_noise_rate = noise_rate(*files.reference_labels)
             log.info("%s: noise rate %.4f measured on the %d images labelled both ways in the release",
                      self.name, self.reference_noise_rate, len(files.reference_labels[0]))
         log.info("%s: %d training (%d of them validation), %d %s and %d test images; clean labels known for %d",
-                 self.name, n, n_val, 0 if files.val_paths is None else len(files.val_paths),
+                 self.name, len(clean), len(self.val_indices), 0 if files.val_paths is None else len(files.val_paths),
                  "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
         self.files = files
 
