@@ -32,3 +32,10 @@ class ProgressBar(TQDMProgressBar):
         bar = super().init_validation_tqdm()
         bar.disable = True
         return bar
+
+
+class SummaryCallback(Callback):
+    """A callback whose ``summary()`` entries join the run's ``summary.json`` (after the fit, rank 0)."""
+
+    def summary(self) -> dict:
+        return {}

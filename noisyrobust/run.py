@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import hydra
+import numpy as np
 from hydra.core.hydra_config import HydraConfig
 import lightning.pytorch as pl
 from omegaconf import DictConfig, OmegaConf
 
-from noisyrobust.callbacks import EpochSeed, LabelsChecksum
+from noisyrobust.callbacks import EpochSeed, LabelsChecksum, SummaryCallback
 from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
 from noisyrobust.diagnostics import LabelIssues, summarize_history
 from noisyrobust.diagnostics.issue_table import format_label_issues
@@ -42,6 +43,11 @@ def _json_safe(obj):
 def write_json_atomic(path: Path, obj: dict) -> None:
     with atomic_write(path, "w") as f:
         f.write(json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n")
+
+
+def save_inputs_record(path: Path, record: dict) -> None:
+    with atomic_write(path) as f:
+        np.savez(f, **{k: np.asarray(v) for k, v in record.items()})
 
 
 def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
@@ -86,6 +92,8 @@ def train(cfg: DictConfig) -> dict:
         run_dir.mkdir(parents=True, exist_ok=True)
         save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,
                           num_classes=datamodule.num_classes)
+        if datamodule.inputs_record:  # data.inputs: what reproduces the corrupted inputs
+            save_inputs_record(run_dir / "inputs.npz", datamodule.inputs_record)
         for logger in trainer.loggers:
             logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "noise_realized": noise})
             logger.log_metrics({"noise/rate": noise["rate"]}, step=0)
@@ -109,6 +117,9 @@ def train(cfg: DictConfig) -> dict:
                              clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
                "seed": cfg.seed, **summarize_history(module.history), **getattr(module, "summary_extra", {}),
                **({"label_issues": issues} if issues else {}),
+               **({"inputs": {k: v for k, v in datamodule.inputs_record.items() if k != "permutation"}}
+                  if datamodule.inputs_record else {}),
+               **{k: v for c in callbacks if isinstance(c, SummaryCallback) for k, v in c.summary().items()},
                "run_dir": str(run_dir.resolve()),
                "wall_time_s": round(time.time() - start, 1)}
     if trainer.is_global_zero:

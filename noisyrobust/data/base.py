@@ -15,6 +15,8 @@ class NoisyLabelsDataModule(LightningDataModule):
     """Base of the datamodules. A subclass sets ``name``, ``noise``, ``batch_size`` and, in ``setup``,
     ``clean_labels``, ``noisy_labels``, ``train_indices`` and ``val_indices``."""
 
+    inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
+
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
         """Noisy labels, drawn once from the clean ones with ``noise_seed`` (DESIGN: noise is data), and the
         validation split: a fixed share (``split_seed``) of the noisy training set."""

@@ -1,10 +1,13 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
+import dataclasses
 from typing import Callable, Optional, Sequence
 
+import numpy as np
 import torch
 
 from noisyrobust.data.base import NoisyLabelsDataModule
 from noisyrobust.data.imageset import ImageSet
+from noisyrobust.data.inputs import check_inputs, corrupt_inputs, inputs_checksum
 from noisyrobust.data.loader import BatchTransform, TensorBatches
 from noisyrobust.errors import UserError
 
@@ -21,8 +24,10 @@ class NoisyDataModule(NoisyLabelsDataModule):
                  image_size: int, batch_size: int, noise: Optional[Callable] = None, noise_seed: int = 0,
                  eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
                  normalize: bool = True, mean: Sequence[float] = (), std: Sequence[float] = (),
-                 augment: bool = False, crop_padding: int = 4, flip: bool = True, drop_last: bool = True):
+                 augment: bool = False, crop_padding: int = 4, flip: bool = True, drop_last: bool = True,
+                 inputs: str = "none"):
         super().__init__()
+        self.inputs = check_inputs(inputs, in_memory_images=True, data_name=name)
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
         if not 0.0 <= val_fraction < 1.0:
@@ -52,7 +57,18 @@ class NoisyDataModule(NoisyLabelsDataModule):
             raise UserError(f"data.{self.name} declares (num_classes, in_channels, image_size)={declared} "
                             f"but the files hold {found}")
         self._draw_labels(data.train_labels.numpy(), {} if self.noise is None else self._context(data))
-        self.data = data
+        self.data = self._corrupt_inputs(data)
+
+    def _corrupt_inputs(self, data: ImageSet) -> ImageSet:
+        """``data.inputs``: Zhang et al.'s input corruptions, drawn once from ``noise_seed`` (a stream of
+        its own, so the labels stay those of the same seed without it) and recorded in ``inputs_record``."""
+        if self.inputs == "none":
+            return data
+        rng = np.random.default_rng([self.noise_seed, 2017])
+        train, test, perm = corrupt_inputs(self.inputs, data.train_images, data.test_images, rng=rng)
+        self.inputs_record = {"kind": self.inputs, "seed": self.noise_seed, "checksum": inputs_checksum(train),
+                              **({"permutation": perm} if perm is not None else {})}
+        return dataclasses.replace(data, train_images=train, test_images=test)
 
     def _context(self, data: ImageSet) -> dict:
         def features():

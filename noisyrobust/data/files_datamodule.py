@@ -10,6 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
+from noisyrobust.data.inputs import check_inputs
 from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
@@ -44,8 +45,9 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  resize: int = 256, crop: int = 224, flip: bool = True, samples_per_epoch: Optional[int] = None,
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
-                 skip_bad_images: bool = False, drop_last: bool = True):
+                 skip_bad_images: bool = False, drop_last: bool = True, inputs: str = "none"):
         super().__init__()
+        check_inputs(inputs, in_memory_images=False, data_name=name)
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
         if not 0 < crop <= resize:

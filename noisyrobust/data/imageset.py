@@ -11,7 +11,8 @@ class ImageSet:
     Attributes
     ----------
     train_images, test_images : torch.Tensor
-        uint8, shape (N, C, H, W); train and test share C, H and W.
+        uint8 (float32 on the 0-255 scale for Gaussian inputs), shape (N, C, H, W); train and test share
+        C, H and W.
     train_labels, test_labels : torch.Tensor
         int64, shape (N,), values in ``0 .. len(classes) - 1``.
     classes : tuple of str
@@ -31,7 +32,8 @@ class ImageSet:
         """Assert the invariants; readers raise UserError for bad files before building one."""
         for images, labels in ((self.train_images, self.train_labels),
                                (self.test_images, self.test_labels)):
-            assert images.dtype == torch.uint8 and images.dim() == 4, (images.dtype, images.shape)
+            # float32 on the same 0-255 scale: synthetic inputs (data.inputs=gaussian)
+            assert images.dtype in (torch.uint8, torch.float32) and images.dim() == 4, (images.dtype, images.shape)
             assert labels.dtype == torch.int64 and labels.dim() == 1, (labels.dtype, labels.shape)
             assert len(images) == len(labels) > 0, (len(images), len(labels))
             assert 0 <= int(labels.min()) and int(labels.max()) < len(self.classes)

@@ -9,7 +9,7 @@ from noisyrobust.data.augment import random_crop_flip
 
 @dataclass
 class BatchTransform:
-    """uint8 images -> float in [0, 1] -> optional per-channel normalization -> optional crop + flip."""
+    """uint8 images (or float32 on the 0-255 scale) -> float in [0, 1] -> optional per-channel normalization -> optional crop + flip."""
 
     mean: Optional[torch.Tensor] = None  # (C,)
     std: Optional[torch.Tensor] = None
@@ -17,7 +17,7 @@ class BatchTransform:
     flip: bool = False
 
     def __call__(self, images: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
-        x = images.float().div_(255.0)
+        x = images.to(torch.float32, copy=True).div_(255.0)  # a copy: float inputs (data.inputs=gaussian) stay
         if self.mean is not None:
             x = (x - self.mean.to(x.device)[None, :, None, None]) / self.std.to(x.device)[None, :, None, None]
         if generator is not None and (self.crop_padding > 0 or self.flip):

@@ -1,5 +1,6 @@
 """Classifier networks; each takes in_channels, num_classes and image_size as keyword arguments."""
 
+from noisyrobust.models.alexnet import SmallAlexNet
 from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
 from noisyrobust.models.mlp import MLP
 from noisyrobust.models.pretrained import ResNet18, ResNet50
@@ -17,4 +18,5 @@ __all__ = [
     "ResNet34",
     "ResNet44",
     "ResNet50",
+    "SmallAlexNet",
 ]
