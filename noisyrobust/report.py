@@ -1,4 +1,5 @@
-"""Aggregate the runs of a sweep: `python -m noisyrobust.report logs/train/multiruns/<time>`.
+"""Aggregate the runs of a sweep: `python -m noisyrobust.report logs/train/multiruns/<time>`; draw a paper's
+figure from them: `python -m noisyrobust.report --figure zhang DIR` (noisyrobust.figures).
 
 One row per (data, noise, method): mean ± std over seeds of the final test accuracy, the mean of the
 last 10 epochs, the accuracy at the best validation epoch, and the last epoch's label precision.
@@ -50,6 +51,15 @@ def report(root: Path) -> str:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--figure":
+        from noisyrobust.errors import UserError
+        from noisyrobust.figures import draw_figure
+        try:
+            for png in draw_figure(sys.argv[2], Path(sys.argv[3])):
+                print(f"wrote {png}")
+        except UserError as error:
+            raise SystemExit(f"error: {error}")
+        sys.exit(0)
     if len(sys.argv) != 2:
         raise SystemExit(__doc__)
     print(report(Path(sys.argv[1])))

@@ -4,7 +4,7 @@ import logging
 import time
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import hydra
 import numpy as np
@@ -60,8 +60,13 @@ def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
     return label_issues
 
 
-def train(cfg: DictConfig) -> dict:
-    """Run one training job from a composed config; returns the summary written to ``summary.json``."""
+def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
+    """Run one training job from a composed config; returns the summary written to ``summary.json``.
+    ``callbacks``: more callbacks for this run (a run type built on it: pruning levels). ``prune=magnitude``:
+    iterative magnitude pruning, each level one such run (noisyrobust.memorization.pruning)."""
+    if cfg.get("prune"):
+        from noisyrobust.memorization.pruning import train_pruned
+        return train_pruned(cfg, train)
     start = time.time()
     run_dir = Path(cfg.paths.output_dir)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
@@ -81,7 +86,7 @@ def train(cfg: DictConfig) -> dict:
         ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
 
     label_issues = build_label_issues(cfg, datamodule)
-    callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
+    callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c] + list(callbacks)
     callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
