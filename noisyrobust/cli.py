@@ -22,6 +22,6 @@ def check_group_choices(argv: list, conf_dir: Path = CONF_DIR) -> None:
         if not group or "." in group or not (conf_dir / group).is_dir() or value.startswith(_SWEEP_FUNCTIONS):
             continue
         options = group_options(conf_dir, group)
-        for choice in value.split(","):
+        for choice in value.strip("[]").split(","):  # a list (callbacks=[default,susceptibility]) merges options
             if choice.strip() not in options and choice.strip() != "null":
                 sys.exit(f"error: unknown {group} '{choice}'; choose from: {', '.join(options)}")
