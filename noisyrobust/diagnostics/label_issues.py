@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch import Callback
 
 from noisyrobust.diagnostics.dynamics import TrainingDynamics
+from noisyrobust.diagnostics.influence import arnoldi_self_influence, check_arnoldi
 from noisyrobust.diagnostics.issue_table import detection_by_score, issue_table, write_issue_table
 from noisyrobust.diagnostics.passes import input_gradients, training_set_pass
 from noisyrobust.diagnostics.refits import (confident_learning_scores, out_of_sample_probabilities,
@@ -21,7 +22,7 @@ from noisyrobust.files import atomic_write
 
 log = logging.getLogger(__name__)
 FREE_SCORES = ("loss", "aum", "forgetting", "first_learned")  # from the training step's own forward
-EXTRA_SCORES = ("vog", "cl", "cg", "self_influence")  # each costs passes or trainings of its own
+EXTRA_SCORES = ("vog", "cl", "cg", "self_influence", "influence")  # each costs passes or trainings of its own
 SCORES = FREE_SCORES + EXTRA_SCORES
 
 
@@ -33,7 +34,8 @@ class LabelIssues(Callback):
     def __init__(self, *, scores=(), default_score: str = "aum", keep_trajectories: bool = False,
                  vog_checkpoints: int = 5, cv_folds: int = 5, cv_epochs: int = 10, self_influence_epochs: int = 10,
                  cg_ratio: float = 1.0, cg_repeats: int = 1, cg_max_gb: float = 4.0, seed: int = 0,
-                 model=None, optimizer=None):
+                 model=None, optimizer=None, influence_iterations: int = 100, influence_top_k: int = 20,
+                 influence_hessian_samples: int = 2000):
         unknown = [s for s in scores if s not in SCORES]
         if unknown:
             raise UserError(f"diagnostics.scores has unknown score {unknown[0]!r}; choose from: {', '.join(SCORES)}")
@@ -45,6 +47,10 @@ class LabelIssues(Callback):
                                  ("self_influence_epochs", self_influence_epochs, 1), ("cg_repeats", cg_repeats, 1)):
             if int(value) < low:
                 raise UserError(f"diagnostics.{name}={value} must be >= {low}")
+        if "influence" in self.scores:
+            check_arnoldi(influence_iterations, influence_top_k)
+        self.influence = {"iterations": int(influence_iterations), "top_k": int(influence_top_k),
+                          "hessian_samples": int(influence_hessian_samples)}
         self.default_score, self.keep_trajectories = default_score, keep_trajectories
         self.vog_checkpoints, self.cv_folds, self.cv_epochs = vog_checkpoints, cv_folds, cv_epochs
         self.self_influence_epochs, self.seed = self_influence_epochs, seed
@@ -166,6 +172,11 @@ class LabelIssues(Callback):
             cg[rows] = complexity_gap_scores(x[rows], given[rows], ratio=self.cg_ratio, repeats=self.cg_repeats,
                                              rng=np.random.default_rng(self.seed))
             out["cg"] = cg
+        if "influence" in self.scores:  # Arnoldi self-influence of the trained first network
+            scores, _ = arnoldi_self_influence(pl_module.nets[0], datamodule, rows,
+                                                                 device=pl_module.device, seed=self.seed,
+                                                                 **self.influence)
+            out["influence"] = scores.numpy()
         if "cl" in self.scores or "self_influence" in self.scores:
             net, optimizer = hydra.utils.instantiate(self.model_cfg), hydra.utils.instantiate(self.optimizer_cfg)
             if "cl" in self.scores:
