@@ -40,7 +40,7 @@ def epoch_times(data_dir: Path, callbacks: str, epochs: int) -> list:
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=["data=mnist", f"paths.data_dir={data_dir}", "trainer=cpu",
                                            f"trainer.max_epochs={epochs}", "diagnostics=none", f"callbacks={callbacks}",
-                                           "trainer.enable_progress_bar=false", "~callbacks.progress_bar"])
+                                           "+trainer.enable_progress_bar=false", "~callbacks.progress_bar"])
     with open_dict(cfg):
         cfg.paths.output_dir = str(out)
     clock = EpochClock()

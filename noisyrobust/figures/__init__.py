@@ -7,7 +7,7 @@ from pathlib import Path
 
 from noisyrobust.errors import UserError
 
-FIGURES = ("zhang", "sparsity", "slingshot", "susceptibility", "reinit", "arpit")
+FIGURES = ("zhang", "sparsity", "susceptibility", "slingshot", "reinit")
 
 
 def draw_figure(name: str, root: Path) -> list:

@@ -20,12 +20,13 @@ def level_rows(root: Path) -> list:
 
 
 def dip_and_peak(rows: list) -> dict:
-    """The test-accuracy minimum after the dense level and the maximum after that minimum, as sparsities."""
+    """The double descent's dip and peak: the pruned levels' largest rise in test accuracy, from its lowest
+    point (the dip) to the highest level after it (the peak); collapse at the end does not count as a dip."""
     if len(rows) < 3:
         return {}
-    i_min = min(range(1, len(rows)), key=lambda i: rows[i]["test"])
-    after = range(i_min, len(rows))
-    i_max = max(after, key=lambda i: rows[i]["test"])
+    test = [r["test"] for r in rows]
+    i_max = max(range(1, len(rows)), key=lambda j: test[j] - min(test[1:j + 1]))
+    i_min = min(range(1, i_max + 1), key=lambda i: test[i])
     leaves = next((r["sparsity"] for r in rows if (r["train"] or 0) < 0.999), None)
     return {"dense": rows[0]["test"], "dip": (rows[i_min]["sparsity"], rows[i_min]["test"]),
             "peak": (rows[i_max]["sparsity"], rows[i_max]["test"]), "train_leaves_100": leaves}
