@@ -27,7 +27,7 @@ def dip_and_peak(rows: list) -> dict:
     test = [r["test"] for r in rows]
     i_max = max(range(1, len(rows)), key=lambda j: test[j] - min(test[1:j + 1]))
     i_min = min(range(1, i_max + 1), key=lambda i: test[i])
-    leaves = next((r["sparsity"] for r in rows if (r["train"] or 0) < 0.999), None)
+    leaves = next((r["sparsity"] for r in rows if (r["train"] or 0) < 0.99), None)
     return {"dense": rows[0]["test"], "dip": (rows[i_min]["sparsity"], rows[i_min]["test"]),
             "peak": (rows[i_max]["sparsity"], rows[i_max]["test"]), "train_leaves_100": leaves}
 
@@ -51,7 +51,7 @@ def draw(root: Path) -> list:
     if shape:
         lines.append(f"  dense test {shape['dense']:.3f}; dip {shape['dip'][1]:.3f} at {100 * shape['dip'][0]:.1f}% "
                      f"sparsity; peak after it {shape['peak'][1]:.3f} at {100 * shape['peak'][0]:.1f}%; train "
-                     f"accuracy first below 100% at "
+                     f"accuracy first below 99% at "
                      + (f"{100 * shape['train_leaves_100']:.1f}%" if shape["train_leaves_100"] is not None else "none"))
     print("\n".join(lines))
     return [save(fig, Path(root) / "figures" / "sparsity.png")]

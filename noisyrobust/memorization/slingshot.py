@@ -1,9 +1,9 @@
 """The slingshot mechanism (Thilak et al. 2022): late in training with adaptive optimizers, cycles of rapid
 growth of the last layer's weight norm -> a training-loss spike -> a norm plateau.
 
-``SlingshotMonitor`` logs ``train/last_layer_norm`` (||W_last||_F) and keeps (step, norm, loss) of every
-step on the training device (no host sync in the step); at each epoch end the history is read once and
-``mem/slingshot_events`` counts the cycles found by ``slingshot_events`` (our detector: the paper gives none).
+``SlingshotMonitor`` keeps (step, ||W_last||_F, loss) of every step on the training device (no host sync
+and no logging call in the step); at each epoch end the history is read once, every step's norm is written
+to the loggers as ``train/last_layer_norm`` and ``mem/slingshot_events`` counts the cycles found by ``slingshot_events`` (our detector: the paper gives none).
 """
 from typing import List
 
@@ -51,7 +51,7 @@ def slingshot_events(steps: np.ndarray, norms: np.ndarray, losses: np.ndarray, *
 
 
 class SlingshotMonitor(SummaryCallback):
-    """``train/last_layer_norm`` every logged step and ``mem/slingshot_events`` every epoch (first network)."""
+    """``train/last_layer_norm`` of every step and ``mem/slingshot_events`` every epoch (first network)."""
 
     def __init__(self, **detector):
         self.detector = detector
@@ -67,15 +67,18 @@ class SlingshotMonitor(SummaryCallback):
         self.norms.append(norm)
         self.losses.append(loss.detach().float())
         self.steps.append(trainer.global_step)
-        pl_module.log("train/last_layer_norm", norm, on_step=True, on_epoch=False)
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        if self.norms:  # one host read per epoch
+        if self.norms:  # one host read per epoch; every step's norm goes to the loggers from here
             h = self.history
-            h["step"] = np.concatenate([h["step"], np.asarray(self.steps, dtype=np.float64)])
-            h["norm"] = np.concatenate([h["norm"], torch.stack(self.norms).double().cpu().numpy()])
+            steps, norms = np.asarray(self.steps, dtype=np.float64), torch.stack(self.norms).double().cpu().numpy()
+            h["step"], h["norm"] = np.concatenate([h["step"], steps]), np.concatenate([h["norm"], norms])
             h["loss"] = np.concatenate([h["loss"], torch.stack(self.losses).double().cpu().numpy()])
             self.steps, self.norms, self.losses = [], [], []
+            if trainer.is_global_zero:
+                for logger in trainer.loggers:
+                    for step, norm in zip(steps, norms):
+                        logger.log_metrics({"train/last_layer_norm": float(norm)}, step=int(step))
         self.events = slingshot_events(self.history["step"], self.history["norm"], self.history["loss"],
                                        **self.detector)
         pl_module.log("mem/slingshot_events", float(len(self.events)))
