@@ -137,6 +137,7 @@ def main():
             data = ["data=digits"]
         print(f"device {device}, {data[0]}, MLP, batch 128, {args.epochs} timed epochs per run, "
               f"{args.runs} alternating runs", flush=True)
+        results = []
         for method in args.methods:
             ratios, fw_all, hand_all = [], [], []
             for run in range(args.runs):
@@ -144,9 +145,10 @@ def main():
                 fw = statistics.median(framework_epochs(cfg))
                 hand = statistics.median(hand_loop_epochs(cfg, method, device))
                 fw_all.append(fw), hand_all.append(hand), ratios.append(fw / hand)
-            print(f"{method:11s} framework {statistics.median(fw_all) * 1e3:7.1f} ms/epoch, hand loop "
+            results.append(f"{method:11s} framework {statistics.median(fw_all) * 1e3:7.1f} ms/epoch, hand loop "
                   f"{statistics.median(hand_all) * 1e3:7.1f} ms/epoch; ratio min {min(ratios):.2f} "
-                  f"median {statistics.median(ratios):.2f}  ({', '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+                  f"median {statistics.median(ratios):.2f}  ({', '.join(f'{r:.2f}' for r in ratios)})")
+        print("\n" + "\n".join(results))  # after the runs' progress bars
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -104,13 +104,15 @@ class TrainingOutcomes(Metric):
 
     def update(self, preds: Optional[torch.Tensor], given: torch.Tensor, clean: torch.Tensor,
                kept: Optional[torch.Tensor] = None, *, selection_only: bool = False) -> None:
-        known, label_clean = clean >= 0, given == clean
-        no = torch.zeros_like(known)
-        facts = torch.stack([known, label_clean, no if preds is None else preds == given,
+        no = torch.zeros_like(given, dtype=torch.bool)
+        facts = torch.stack([clean >= 0, given == clean, no if preds is None else preds == given,
                              no if preds is None else preds == clean, ~no if kept is None else kept,
                              ~no if selection_only else no], 1)
         code = (facts.long() * self.weights).sum(1)
-        self.hist += (code[:, None] == self.bins).sum(0)
+        if code.is_cuda:  # index_add_ has no deterministic CUDA kernel; this one needs no host sync either
+            self.hist.add_((code[:, None] == self.bins).sum(0))
+        else:
+            self.hist.index_add_(0, code, torch.ones_like(code))
 
     def counts(self) -> dict:
         """Named counts of samples (first passes only, except the selection counts, which pool every pass)."""
