@@ -16,6 +16,7 @@ from torchmetrics.classification import MulticlassAccuracy
 
 from noisyrobust.diagnostics import TrainingOutcomes
 from noisyrobust.errors import UserError
+from noisyrobust.models.compile import has_convolutions
 from noisyrobust.optim import frozen_running_stats
 
 
@@ -50,6 +51,10 @@ class NoisyLabelModule(LightningModule):
     def setup(self, stage: str) -> None:
         dm = self.trainer.datamodule
         self.register_buffer("clean_labels", dm.clean_labels.clone(), persistent=False)
+        if self.trainer.strategy.root_device.type == "cuda":  # cuDNN's convolutions are faster channels-last
+            for net in self.nets:
+                if has_convolutions(net):
+                    net.to(memory_format=torch.channels_last)
 
     def configure_optimizers(self):
         optimizer = self.optimizer_factory(params=self.parameters())

@@ -45,9 +45,11 @@ def irreducible_loss_key(cfg: DictConfig) -> str:
     if isinstance(data.get("source"), dict):
         data["source"].pop("download", None)
     m = cfg.method
+    il_model = OmegaConf.to_container(m.il_model, resolve=True)
+    il_model.pop("compile", None)  # how the IL model runs, not what it computes
     what = {"format": FORMAT_VERSION, "data": data, "noise": OmegaConf.to_container(cfg.noise, resolve=True),
             "seed": cfg.seed, "holdout_fraction": m.holdout_fraction, "holdout_seed": m.holdout_seed,
-            "il_model": OmegaConf.to_container(m.il_model, resolve=True),
+            "il_model": il_model,
             "il_optimizer": OmegaConf.to_container(m.il_optimizer, resolve=True), "il_epochs": m.il_epochs,
             "precision": str(cfg.trainer.get("precision", "32-true"))}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
