@@ -35,8 +35,7 @@ class TwoNetworks(NoisyLabelModule):
             return
         self.observe(logits1, given, index, kept=kept[0])
         for mask in kept[1:]:
-            clean = self.clean_labels[index]
-            self.selection.update(mask, given == clean, clean >= 0)
+            self.outcomes.update(None, given, self.clean_labels[index], mask, selection_only=True)
 
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()

@@ -47,6 +47,7 @@ def irreducible_loss_key(*, data: dict, noise: dict, seed: int, precision: str, 
         data.pop(k, None)
     if isinstance(data.get("source"), dict):
         data["source"].pop("download", None)
+    model = {k: v for k, v in model.items() if k != "compile"}  # how the IL model runs, not what it computes
     what = {"format": FORMAT_VERSION, "data": data, "noise": noise, "seed": seed, "holdout_fraction": holdout_fraction,
             "holdout_seed": holdout_seed, "il_model": model, "il_optimizer": optimizer, "il_epochs": epochs,
             "precision": str(precision)}
