@@ -9,12 +9,16 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 import lightning.pytorch as pl
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
-from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
+from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume, method_identity
 from noisyrobust.diagnostics import summarize_history
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
+from noisyrobust.preemption import Preemption
+from noisyrobust.rundir import keep_metrics_before, resume_checkpoint
+from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
 # the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
@@ -47,6 +51,8 @@ def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
     run_dir = Path(cfg.paths.output_dir)
+    check_config(cfg, gpu_available=torch.cuda.is_available())  # before anything is written
+    resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     injector, noise_seed = build_noise(cfg.noise)
@@ -60,11 +66,13 @@ def train(cfg: DictConfig) -> dict:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)  # weights do not depend on the noise draws
     module = hydra.utils.instantiate(cfg.method)
     ckpt_path = None
-    if cfg.get("ckpt_path"):
-        ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
+    if resume:
+        ckpt_path = str(check_resume(resume, module, labels_checksum=noise["checksum"],
+                                     method=method_identity(cfg.method), max_epochs=cfg.trainer.max_epochs))
 
     callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])]
+    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"], method_identity(cfg.method)),
+                  Preemption(run_dir)]
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                       plugins=[AtomicCheckpointIO()])
@@ -72,6 +80,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if ckpt_path:  # resuming in its own directory: metrics.csv continues
+            keep_metrics_before(run_dir, Path(ckpt_path), trainer.loggers)
         save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,
                           num_classes=datamodule.num_classes)
         for logger in trainer.loggers:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -98,7 +99,7 @@ def load_irreducible_losses(path: Path, *, size: int, checksum: str, source: str
             holdout = np.asarray(f["holdout"], dtype=np.int64) if "holdout" in f else np.zeros(0, np.int64)
             saved_checksum = str(f["labels_checksum"]) if "labels_checksum" in f else None
             info = json.loads(str(f["info"])) if "info" in f else {}
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:  # a truncated or corrupt file
         raise UserError(f"irreducible-loss file {path} is not readable: needs an array 'irreducible_loss' "
                         f"({type(e).__name__})") from None
     if losses.ndim != 1 or len(losses) != size:
