@@ -97,6 +97,11 @@ class RunDirCheck(Callback):
     """Hydra callback: refuses a run directory holding another run before Hydra writes its config there."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        explicit_dir = any(o.startswith("hydra.run.dir=") for o in config.hydra.overrides.hydra)
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and "TORCHELASTIC_RUN_ID" in os.environ \
+                and not torchrun_id() and not explicit_dir:
+            sys.exit("error: torchrun started several processes without --rdzv-id: give --rdzv-id=NAME (or "
+                     "hydra.run.dir=DIR) so that they all write into one run directory")
         if launch_rank() != 0:
             return
         try:

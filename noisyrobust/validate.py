@@ -1,6 +1,7 @@
 """Checks of a composed config that run before anything is written: each bad value raises a UserError
-naming it and what is allowed. Pure functions of the config (and of whether a GPU is visible)."""
+naming it and what is allowed. Functions of the config, of whether a GPU is visible and of the launcher."""
 import numbers
+import os
 
 from omegaconf import DictConfig
 
@@ -9,6 +10,15 @@ from noisyrobust.errors import UserError
 
 def _number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def launched_world_size():
+    """The number of processes an outside launcher started (torchrun, SLURM's srun), None without one."""
+    if "TORCHELASTIC_RUN_ID" in os.environ:
+        return int(os.environ.get("WORLD_SIZE", 1))
+    if "SLURM_NTASKS" in os.environ and os.environ.get("SLURM_JOB_NAME") not in ("bash", "interactive"):
+        return int(os.environ["SLURM_NTASKS"])
+    return None
 
 
 def check_seed(name: str, value) -> None:
@@ -48,6 +58,12 @@ def check_trainer(trainer: DictConfig, *, gpu_available: bool) -> None:
     nodes = trainer.get("num_nodes", 1)
     if not isinstance(nodes, int) or isinstance(nodes, bool) or nodes < 1:
         raise UserError(f"trainer.num_nodes={nodes!r} must be an integer >= 1")
+    launched = launched_world_size()
+    devices = trainer.get("devices")
+    if launched and isinstance(devices, int) and devices > 0 and devices * nodes != launched:
+        raise UserError(f"the launcher started {launched} processes, but trainer.num_nodes={nodes} x "
+                        f"trainer.devices={devices} makes {devices * nodes}; set trainer.num_nodes to the number "
+                        "of machines and trainer.devices to the processes on each")
     if str(trainer.get("accelerator")) in ("gpu", "cuda") and not gpu_available:
         raise UserError(f"trainer.accelerator={trainer.accelerator} but no GPU is visible to PyTorch; "
                         "use trainer=cpu (or the default trainer, which takes a GPU when there is one)")
