@@ -36,8 +36,6 @@ def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, me
     """Refuse a ``ckpt_path`` that does not exist, is no Lightning checkpoint, holds another model's
     weights, was trained on other noisy labels or by another method, or has no epoch left to train."""
     p = Path(path).expanduser().resolve()
-    if p.is_dir():
-        raise UserError(f"ckpt_path {p} is a directory; give a checkpoint file such as {p}/checkpoints/last.ckpt")
     if not p.is_file():
         raise UserError(f"ckpt_path {p} does not exist")
     try:

@@ -20,7 +20,8 @@ def check_group_choices(argv: list, conf_dir: Path = CONF_DIR) -> None:
             continue
         key, value = arg.split("=", 1)
         group = key.lstrip("+~")
-        if not group or "." in group or not (conf_dir / group).is_dir() or value.startswith(_SWEEP_FUNCTIONS):
+        if not group or "." in group or group.startswith("hydra/") or not (conf_dir / group).is_dir() \
+                or value.startswith(_SWEEP_FUNCTIONS):  # hydra/launcher etc. also offer the plugins' options
             continue
         options = group_options(conf_dir, group)
         for choice in value.split(","):

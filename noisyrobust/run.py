@@ -9,7 +9,6 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 import lightning.pytorch as pl
-import torch
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
@@ -51,7 +50,7 @@ def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
     run_dir = Path(cfg.paths.output_dir)
-    check_config(cfg, gpu_available=torch.cuda.is_available())  # before anything is written
+    check_config(cfg)  # before anything is written (train.py checked already; this is for other callers)
     resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 

@@ -14,6 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.errors import UserError
+from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
 # what Hydra itself writes into a run directory before the run starts: not a sign of an earlier run
@@ -79,6 +80,9 @@ def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
     last = run_dir / "checkpoints" / "last.ckpt"
     if ckpt_path:
         path = Path(str(ckpt_path)).expanduser().resolve()
+        if path.is_dir():
+            raise UserError(f"ckpt_path={ckpt_path} is a directory; give a checkpoint file such as "
+                            f"{path / 'checkpoints' / 'last.ckpt'}")
         if earlier and not path.is_relative_to(run_dir):
             raise UserError(f"run directory {run_dir} already holds another run ({', '.join(earlier[:4])}); "
                             f"resuming {path} writes into a new directory: drop hydra.run.dir")
@@ -94,7 +98,8 @@ def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
 
 
 class RunDirCheck(Callback):
-    """Hydra callback: refuses a run directory holding another run before Hydra writes its config there."""
+    """Hydra callback, before Hydra writes anything: the config checks (noisyrobust/validate.py), then a run
+    directory that holds another run or cannot be created is refused."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         explicit_dir = any(o.startswith("hydra.run.dir=") for o in config.hydra.overrides.hydra)
@@ -102,13 +107,20 @@ class RunDirCheck(Callback):
                 and not torchrun_id() and not explicit_dir:
             sys.exit("error: torchrun started several processes without --rdzv-id: give --rdzv-id=NAME (or "
                      "hydra.run.dir=DIR) so that they all write into one run directory")
-        if launch_rank() != 0:
-            return
         try:
+            check_config(config)
+            if launch_rank() != 0:
+                return
             from hydra.core.hydra_config import HydraConfig
 
             HydraConfig.instance().set_config(config)  # what run_job does next, so ${hydra:...} resolves
-            resume_checkpoint(Path(OmegaConf.select(config, "hydra.run.dir")), config.get("ckpt_path"))
+            run_dir = Path(OmegaConf.select(config, "hydra.run.dir"))
+            resume_checkpoint(run_dir, config.get("ckpt_path"))
+            try:
+                run_dir.mkdir(parents=True, exist_ok=True)  # Hydra's next step; here it fails in one line
+            except OSError as e:
+                raise UserError(f"cannot create the run directory {run_dir} ({e.strerror}); choose a writable "
+                                "hydra.run.dir or paths.log_dir") from None
         except UserError as e:
             sys.exit(f"error: {e}")
 

@@ -35,7 +35,7 @@ def check_noise(noise: DictConfig) -> None:
     rate = noise.get("rate")
     if rate is not None and not _number(rate):
         raise UserError(f"noise.rate={rate!r} is not a number in [0, 1)")
-    if str(noise.get("_target_", "")).endswith(".symmetric_noise") and rate is not None and rate >= 1:
+    if str(noise.get("_target_", "")).endswith(".symmetric_noise") and rate == 1:
         raise UserError(f"noise.rate={rate} with symmetric noise leaves no sample its true label; use a rate < 1")
 
 
@@ -51,7 +51,7 @@ def check_method(method: DictConfig) -> None:
                         "process (use method.selection_scope=local)")
 
 
-def check_trainer(trainer: DictConfig, *, gpu_available: bool) -> None:
+def check_trainer(trainer: DictConfig, *, gpu_available=None) -> None:
     epochs = trainer.get("max_epochs")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0:
         raise UserError(f"trainer.max_epochs={epochs!r} must be an integer >= 1")
@@ -64,7 +64,7 @@ def check_trainer(trainer: DictConfig, *, gpu_available: bool) -> None:
         raise UserError(f"the launcher started {launched} processes, but trainer.num_nodes={nodes} x "
                         f"trainer.devices={devices} makes {devices * nodes}; set trainer.num_nodes to the number "
                         "of machines and trainer.devices to the processes on each")
-    if str(trainer.get("accelerator")) in ("gpu", "cuda") and not gpu_available:
+    if str(trainer.get("accelerator")) in ("gpu", "cuda") and not _gpu(gpu_available):
         raise UserError(f"trainer.accelerator={trainer.accelerator} but no GPU is visible to PyTorch; "
                         "use trainer=cpu (or the default trainer, which takes a GPU when there is one)")
 
@@ -91,8 +91,16 @@ def _learning_rates(node, prefix: str):
             yield from _learning_rates(node[key], f"{prefix}.{key}")
 
 
-def check_config(cfg: DictConfig, *, gpu_available: bool) -> None:
-    """Every check above, on the composed run config."""
+def _gpu(available) -> bool:
+    if available is None:
+        import torch
+
+        return torch.cuda.is_available()
+    return available
+
+
+def check_config(cfg: DictConfig, *, gpu_available=None) -> None:
+    """Every check above, on the composed run config (``gpu_available`` None: asks PyTorch when needed)."""
     check_seed("seed", cfg.seed)
     if cfg.noise.get("seed") is not None:
         check_seed("noise.seed", cfg.noise.seed)
