@@ -14,6 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.errors import UserError
+from noisyrobust.files import atomic_write
 from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def keep_metrics_before(run_dir: Path, ckpt: Path, loggers) -> None:
         if isinstance(logger, CSVLogger) and Path(logger.log_dir).resolve() == Path(run_dir).resolve():
             writer = logger.experiment  # created now: it deletes metrics.csv
             writer.metrics_keys = sorted(header)
-            with open(metrics, "w", newline="") as f:
+            with atomic_write(metrics, "w") as f:
                 out = csv.DictWriter(f, fieldnames=writer.metrics_keys)
                 out.writeheader()
                 out.writerows(rows)
