@@ -3,6 +3,7 @@ the command that resumes printed; that command continues the run in its own dire
 reads like the uninterrupted run's. Under SLURM (the variables a real allocation sets, a fake `scontrol` on
 PATH), SIGUSR1 requeues the job and the requeued job resumes by itself."""
 import csv
+import json
 import os
 import shlex
 import signal
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 
-import pytest
+import torch
 from conftest import FAST, ROOT, run_cli
 
 EPOCHS = ["trainer.max_epochs=12", "noise=sym0.4"]
@@ -54,6 +55,9 @@ def test_sigterm_saves_prints_the_resume_command_and_the_resumed_run_is_the_unin
     full = run_cli(tmp_path / "full", *EPOCHS)
     assert full.returncode == 0, full.stderr[-2000:]
     assert epoch_rows(run_dir / "metrics.csv") == epoch_rows(tmp_path / "full" / "metrics.csv")
+    summary = json.loads((run_dir / "summary.json").read_text())
+    best = torch.load(run_dir / "checkpoints" / "best.ckpt", weights_only=False)
+    assert best["epoch"] == summary["best_val_epoch"]  # best.ckpt is the epoch the summary calls best
 
 
 def test_sigint_stops_with_a_nonzero_exit_and_keeps_last_ckpt(tmp_path):
