@@ -12,12 +12,15 @@ import lightning.pytorch as pl
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
-from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
+from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume, method_identity
 from noisyrobust.diagnostics import summarize_history
 from noisyrobust.diagnostics.label_issues import LabelIssues
 from noisyrobust.diagnostics.issue_table import format_label_issues
 from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
+from noisyrobust.preemption import Preemption
+from noisyrobust.rundir import keep_metrics_before, resume_checkpoint
+from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
 # the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
@@ -59,6 +62,8 @@ def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
     run_dir = Path(cfg.paths.output_dir)
+    check_config(cfg)  # before anything is written (train.py checked already; this is for other callers)
+    resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     injector, noise_seed = build_noise(cfg.noise)
@@ -76,12 +81,14 @@ def train(cfg: DictConfig) -> dict:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = hydra.utils.instantiate(cfg.method)
     ckpt_path = None
-    if cfg.get("ckpt_path"):
-        ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
+    if resume:
+        ckpt_path = str(check_resume(resume, module, labels_checksum=noise["checksum"],
+                                     method=method_identity(cfg.method), max_epochs=cfg.trainer.max_epochs))
 
     label_issues = build_label_issues(cfg, datamodule)
     callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])] + ([label_issues] if label_issues else [])
+    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"], method_identity(cfg.method)),
+                  Preemption(run_dir)] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                       plugins=[AtomicCheckpointIO()])
@@ -89,6 +96,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if ckpt_path:  # resuming in its own directory: metrics.csv continues
+            keep_metrics_before(run_dir, Path(ckpt_path), trainer.loggers)
         save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,
                           num_classes=datamodule.num_classes)
         for logger in trainer.loggers:
