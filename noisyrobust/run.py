@@ -1,10 +1,10 @@
 """The pipeline: seed -> noisy labels -> method -> fit (evaluating every epoch) -> summary."""
 import json
 import logging
-import os
 import time
 import warnings
 from pathlib import Path
+from typing import Optional
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -13,7 +13,9 @@ from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
 from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
-from noisyrobust.diagnostics import summarize_history
+from noisyrobust.diagnostics import LabelIssues, summarize_history
+from noisyrobust.diagnostics.issue_table import format_label_issues
+from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,18 @@ def _json_safe(obj):
 
 
 def write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n")
-    os.replace(tmp, path)
+    with atomic_write(path, "w") as f:
+        f.write(json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n")
+
+
+def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
+    """The label-issue diagnostics (``diagnostics=``; ``diagnostics=none``: none), checked against the data
+    before the run writes anything."""
+    if not (cfg.get("diagnostics") or {}).get("_target_"):
+        return None
+    label_issues = hydra.utils.instantiate(cfg.diagnostics)
+    label_issues.check(datamodule)
+    return label_issues
 
 
 def train(cfg: DictConfig) -> dict:
@@ -63,8 +74,9 @@ def train(cfg: DictConfig) -> dict:
     if cfg.get("ckpt_path"):
         ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
 
+    label_issues = build_label_issues(cfg, datamodule)
     callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])]
+    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                       plugins=[AtomicCheckpointIO()])
@@ -83,6 +95,7 @@ def train(cfg: DictConfig) -> dict:
     if hasattr(module, "prepare"):  # a stage before the fit (RHO-LOSS: the irreducible-loss model), in every
         datamodule = module.prepare(datamodule, cfg=cfg, trainer=trainer)  # process; it returns the fit's data
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
+    issues = label_issues.finish(trainer, module, datamodule, run_dir) if label_issues else {}
 
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])
@@ -95,6 +108,7 @@ def train(cfg: DictConfig) -> dict:
                          "checksum": noise["checksum"], "transition_matrix": transition_matrix(
                              clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
                "seed": cfg.seed, **summarize_history(module.history), **getattr(module, "summary_extra", {}),
+               **({"label_issues": issues} if issues else {}),
                "run_dir": str(run_dir.resolve()),
                "wall_time_s": round(time.time() - start, 1)}
     if trainer.is_global_zero:
@@ -119,5 +133,6 @@ def format_summary(s: dict) -> str:
             parts.append(f"at best val (epoch {s['best_val_epoch']}) {100 * s['test_acc_at_best_val']:.2f}")
         parts.append(f"best, test-selected {100 * s['test_acc_best_test_selected']:.2f}")
         lines.append("test accuracy %: " + " | ".join(parts))
+    lines += format_label_issues(s.get("label_issues"))
     lines.append(f"run directory: {s['run_dir']}")
     return "\n".join(lines)

@@ -46,6 +46,13 @@ class NoisyLabelsDataModule(LightningDataModule):
         other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
         return other
 
+    def unsharded(self):
+        """A copy bound to no trainer: its ``predict_dataloader`` gives every training sample, on the CPU, in
+        one process (a stage that runs on global rank 0 alone)."""
+        other = copy.copy(self)
+        other.trainer = None
+        return other
+
     def _noise_context(self, *, human_labels: dict, features: Optional[Callable] = None) -> dict:
         """What the injector asks for beyond the labels: the dataset's name (class maps), the normalized
         flattened training images (instance-dependent noise; ``features`` builds them, None where the

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
-from noisyrobust.diagnostics import MemorizationRates, SelectionQuality
+from noisyrobust.diagnostics.metrics import MemorizationRates, SelectionQuality
 from noisyrobust.errors import UserError
 from noisyrobust.optim import frozen_running_stats
 
@@ -40,6 +40,7 @@ class NoisyLabelModule(LightningModule):
         self.automatic_optimization = False  # training_step below runs the update
         self.probing = False  # True while a second loss pass runs for the optimizer: no diagnostics
         self.register_buffer("first_bad_step", torch.tensor(-1), persistent=False)
+        self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
 
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -113,9 +114,12 @@ class NoisyLabelModule(LightningModule):
     def observe(self, logits: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
                 kept: Optional[torch.Tensor] = None) -> None:
         """Record one batch's diagnostics from the logits the update step already computed: accuracy
-        on the given labels, memorization rates, and the quality of the kept subset (all kept if None)."""
+        on the given labels, memorization rates, the quality of the kept subset (all kept if None), and
+        each sample's loss, margin and correctness (``dynamics``, when the label-issue diagnostics run)."""
         if self.probing:
             return
+        if self.dynamics is not None:
+            self.dynamics.record(index, logits, given, self.current_epoch)
         clean = self.clean_labels[index]
         preds = logits.detach().argmax(1)
         self.train_acc.update(preds, given)

@@ -10,8 +10,6 @@ import copy
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -22,11 +20,12 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
-from noisyrobust.callbacks import EpochSeed, ProgressBar
 from noisyrobust.errors import UserError
+from noisyrobust.files import atomic_write
 from noisyrobust.losses import CrossEntropy, cross_entropy
 from noisyrobust.methods.standard import Standard
 from noisyrobust.noise import labels_checksum
+from noisyrobust.stages import one_device_trainer
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -74,17 +73,10 @@ class IrreducibleLosses:
 
 def save_irreducible_losses(path: Path, il: IrreducibleLosses, *, key: str, checksum: str) -> None:
     """Write the .npz atomically (temporary file + os.replace): a crash never leaves a truncated cache."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, irreducible_loss=il.losses.astype(np.float32), holdout=il.holdout.astype(np.int64),
-                     size=np.int64(len(il.losses)), labels_checksum=np.str_(checksum), key=np.str_(key),
-                     info=np.str_(json.dumps(il.info)))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(path) as f:
+        np.savez(f, irreducible_loss=il.losses.astype(np.float32), holdout=il.holdout.astype(np.int64),
+                 size=np.int64(len(il.losses)), labels_checksum=np.str_(checksum), key=np.str_(key),
+                 info=np.str_(json.dumps(il.info)))
 
 
 def load_irreducible_losses(path: Path, *, size: int, checksum: str, source: str) -> IrreducibleLosses:
@@ -194,16 +186,10 @@ class IrreducibleLossStage:
             raise UserError(f"the RHO-LOSS holdout has {len(holdout)} points, fewer than one batch "
                             f"(data.batch_size={datamodule.batch_size}); raise method.holdout_fraction or lower "
                             "data.batch_size")
-        device = trainer.strategy.root_device
-        accelerator, devices = ("cpu", 1) if device.type == "cpu" else (device.type, [device.index or 0])
         module = IrreducibleLossModel(net=self.model, loss=CrossEntropy(), num_classes=self.num_classes,
                                       optimizer=self.optimizer)
         best = BestOnValidation("val/acc")
-        il_trainer = pl.Trainer(accelerator=accelerator, devices=devices, precision=trainer.precision,
-                                max_epochs=self.epochs, logger=False, enable_checkpointing=False,
-                                enable_model_summary=False, num_sanity_val_steps=0,
-                                callbacks=[best, EpochSeed(seed), ProgressBar()],
-                                default_root_dir=trainer.default_root_dir)
+        il_trainer = one_device_trainer(trainer, epochs=self.epochs, seed=seed, callbacks=[best])
         on_holdout = datamodule.with_train_indices(holdout)
         il_trainer.fit(module, datamodule=on_holdout)
         if best.state is not None:
