@@ -36,7 +36,7 @@ fi
 echo "== wheelhouse: the package's dependencies as wheels in $BUILD/wheels"
 "$PYTHON" -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' \
     > "$BUILD/requirements.txt"
-"$PYTHON" -m pip wheel --quiet -w "$BUILD/wheels" -r "$BUILD/requirements.txt" "setuptools>=68" wheel
+"$PYTHON" -m pip wheel --quiet -w "$BUILD/wheels" -r "$BUILD/requirements.txt"
 
 echo "== building $IMAGE"
 podman build --runtime runc --pull=never -f docker/Dockerfile -t "$IMAGE" \

@@ -53,7 +53,10 @@ def wandb_logger(*, project: str, save_dir: str, offline=None, init_timeout: flo
 
 
 def _cell(value: str):
-    """A CSV cell as a number where it is one, so that the W&B table sorts by score."""
+    """A CSV cell as a number where it is one, so that the W&B table sorts by score; empty (an unknown
+    ``is_noisy``) as missing."""
+    if value == "":
+        return None
     try:
         return int(value)
     except ValueError:
@@ -82,7 +85,7 @@ def log_plots(run_dir, loggers, *, top: int = 100) -> None:
             header = next(rows, None)
             top_rows = [[_cell(c) for c in row] for row in itertools.islice(rows, top)]
         if header:
-            media["label_issues"] = wandb.Table(columns=header, data=top_rows)
+            media["label_issues"] = wandb.Table(columns=header, data=top_rows, allow_mixed_types=True)
     if media:
         for logger in wandb_loggers:
             logger.experiment.log(media)

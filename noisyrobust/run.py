@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
 from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
+from noisyrobust.console import quiet_libraries
 from noisyrobust.diagnostics import LabelIssues, summarize_history
 from noisyrobust.diagnostics.issue_table import format_label_issues
 from noisyrobust.files import atomic_write
@@ -57,6 +58,7 @@ def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
 def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
+    quiet_libraries()
     run_dir = Path(cfg.paths.output_dir)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
