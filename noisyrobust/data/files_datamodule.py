@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
-from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few
+from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few, load_rgb
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
 from noisyrobust.noise import UNKNOWN, noise_rate
@@ -101,6 +101,12 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  self.name, len(clean), len(self.val_indices), 0 if files.val_paths is None else len(files.val_paths),
                  "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
         self.files = files
+
+    def preview(self, indices, size: int = 64) -> np.ndarray:
+        """Training images ``indices`` (global) as uint8 (K, size, size, 3) thumbnails, for plots; reads the
+        file list only (no image check), so it matches a run that skipped no image."""
+        files = self.files or self.reader(self.root)
+        return np.stack([np.asarray(load_rgb(files.path("train", int(i))).resize((size, size))) for i in indices])
 
     def _without_bad_images(self, files: FileSet) -> FileSet:
         workers = self._workers(devices=1)
