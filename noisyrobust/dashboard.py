@@ -11,6 +11,7 @@ Uploading needs an API key (``WANDB_API_KEY`` or ``wandb login``); ``--dry-run``
 """
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -92,8 +93,6 @@ def build_report(*, project: str, entity: str = "", sweep=None, scores=None) -> 
 
 def markdown_table(text: str) -> str:
     """The report's fixed-width table as Markdown (columns are separated by two or more spaces)."""
-    import re
-
     rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
     return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0]),
                       *("| " + " | ".join(r) + " |" for r in rows[1:])])
