@@ -23,9 +23,10 @@ def _has_wandb_key() -> bool:
 def _wandb(*, project: str, save_dir: str, offline: bool, init_timeout: float, **kwargs) -> WandbLogger:
     import wandb
 
-    # the mode goes to wandb.init itself: after a failed online start, W&B ignores a changed WANDB_MODE
+    # the mode goes to wandb.init itself: after a failed online start, W&B ignores a changed WANDB_MODE;
+    # quiet: no history sparklines and summary at the end of every run, in every log file
     logger = WandbLogger(project=project, save_dir=save_dir, offline=offline, mode="offline" if offline else "online",
-                         settings=wandb.Settings(init_timeout=init_timeout), **kwargs)
+                         settings=wandb.Settings(init_timeout=init_timeout, quiet=True), **kwargs)
     logger._wandb_init.pop("anonymous", None)  # Lightning always passes it; W&B warns that it has no effect
     return logger
 
@@ -38,7 +39,8 @@ def wandb_logger(*, project: str, save_dir: str, offline=None, init_timeout: flo
     if offline is None:
         offline = not _has_wandb_key()
     if offline:
-        log.info("W&B: logging offline under %s/wandb (no API key or offline=true); upload with `wandb sync`", save_dir)
+        log.info("W&B: logging offline (no API key or offline=true); upload later with "
+                 "`wandb sync %s/wandb/offline-run-*`", save_dir)
         return _wandb(project=project, save_dir=save_dir, offline=True, init_timeout=init_timeout, **kwargs)
     logger = _wandb(project=project, save_dir=save_dir, offline=False, init_timeout=init_timeout, **kwargs)
     log.info("W&B: starting the online run (waiting at most %gs)", init_timeout)
@@ -47,8 +49,8 @@ def wandb_logger(*, project: str, save_dir: str, offline=None, init_timeout: flo
         return logger
     except Exception as e:  # noqa: BLE001 - wandb raises many kinds; any of them means "go offline"
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-        log.warning("W&B: online start failed (%s); logging offline under %s/wandb, upload later with "
-                    "`wandb sync`", reason, save_dir)
+        log.warning("W&B: online start failed (%s); logging offline, upload later with "
+                    "`wandb sync %s/wandb/offline-run-*`", reason, save_dir)
     return _wandb(project=project, save_dir=save_dir, offline=True, init_timeout=init_timeout, **kwargs)
 
 
