@@ -14,7 +14,8 @@ from omegaconf import DictConfig, OmegaConf
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
 from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
 from noisyrobust.console import quiet_libraries
-from noisyrobust.diagnostics import LabelIssues, summarize_history
+from noisyrobust.diagnostics import summarize_history
+from noisyrobust.diagnostics.label_issues import LabelIssues
 from noisyrobust.diagnostics.issue_table import format_label_issues
 from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
@@ -67,10 +68,14 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
     noise = {"rate": noise_rate(clean, noisy), "checksum": labels_checksum(noisy), "seed": noise_seed}
-    if getattr(datamodule, "reference_noise_rate", None) is not None:  # Clothing1M: clean labels of the
-        noise["reference_rate"] = datamodule.reference_noise_rate      # training images mostly unknown
+    if datamodule.reference_noise_rate is not None:  # Clothing1M: clean labels of the training images
+        noise["reference_rate"] = datamodule.reference_noise_rate  # mostly unknown
 
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # weights do not depend on the noise draws
+    # each network's initialization depends on the seed and its own config only (not on the noise draws,
+    # nor on another network built before it): the RNG is seeded before each
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    stages = {name: hydra.utils.instantiate(node) for name, node in (cfg.get("stages") or {}).items()}
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = hydra.utils.instantiate(cfg.method)
     ckpt_path = None
     if cfg.get("ckpt_path"):
@@ -94,14 +99,16 @@ def train(cfg: DictConfig) -> dict:
         log.info("noisy labels: realized rate %.4f over %d training samples (checksum %s)",
                  noise["rate"], len(noisy), noise["checksum"])
 
-    if hasattr(module, "prepare"):  # a stage before the fit (RHO-LOSS: the irreducible-loss model), in every
-        datamodule = module.prepare(datamodule, cfg=cfg, trainer=trainer)  # process; it returns the fit's data
+    stage_summaries = {}
+    for name, stage in stages.items():  # before the fit, in every process: each hands the fit its data
+        result = stage.run(datamodule, trainer=trainer)
+        datamodule, stage_summaries[name] = result.datamodule, result.summary
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     issues = label_issues.finish(trainer, module, datamodule, run_dir) if label_issues else {}
 
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])
-    if getattr(module, "variant", None):  # an ablation of the method (rholoss[uniform]) is reported apart
+    if module.variant:  # an ablation of the method (rholoss[uniform]) is reported apart
         method = f"{method}[{module.variant}]"
     summary = {"method": method, "data": cfg.data.name,
                "noise": {"name": choices.get("noise", cfg.noise._target_.rsplit(".", 1)[-1]),
@@ -109,7 +116,7 @@ def train(cfg: DictConfig) -> dict:
                          **({"reference_rate": noise["reference_rate"]} if "reference_rate" in noise else {}),
                          "checksum": noise["checksum"], "transition_matrix": transition_matrix(
                              clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
-               "seed": cfg.seed, **summarize_history(module.history), **getattr(module, "summary_extra", {}),
+               "seed": cfg.seed, **summarize_history(module.history), **module.summary_facts(), **stage_summaries,
                **({"label_issues": issues} if issues else {}),
                "run_dir": str(run_dir.resolve()),
                "wall_time_s": round(time.time() - start, 1)}

@@ -44,7 +44,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  resize: int = 256, crop: int = 224, flip: bool = True, samples_per_epoch: Optional[int] = None,
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
-                 skip_bad_images: bool = False, drop_last: bool = True):
+                 skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True):
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
@@ -70,7 +70,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.eval_transform = ImageTransform(resize=resize, crop=crop, mean=mean, std=std, flip=False)
         self.files: Optional[FileSet] = None
         self.skipped_images = 0
-        self.reference_noise_rate: Optional[float] = None
+        self.verified_labels = verified_labels
 
     # -- files and labels, read and drawn once ---------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:

@@ -25,6 +25,7 @@ class NoisyLabelModule(LightningModule):
     """
 
     shows_selection = False  # methods that select show select/* on the progress bar
+    variant = None  # an ablation of the method, reported apart: the summary names it method[variant]
 
     def __init__(self, *, nets: Sequence[nn.Module], num_classes: int, optimizer: Callable,
                  scheduler: Optional[Callable] = None):
@@ -46,6 +47,10 @@ class NoisyLabelModule(LightningModule):
     def setup(self, stage: str) -> None:
         dm = self.trainer.datamodule
         self.register_buffer("clean_labels", dm.clean_labels.clone(), persistent=False)
+
+    def summary_facts(self) -> dict:
+        """Facts of the method's settings the end-of-run summary reports (none by default)."""
+        return {}
 
     def configure_optimizers(self):
         optimizer = self.optimizer_factory(params=self.parameters())
