@@ -9,10 +9,14 @@ from typing import Optional
 import hydra
 from hydra.core.hydra_config import HydraConfig
 import lightning.pytorch as pl
+from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
 from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume, method_identity
+from noisyrobust.console import quiet_libraries
+from noisyrobust.errors import UserError
+from noisyrobust.loggers import log_plots
 from noisyrobust.diagnostics import summarize_history
 from noisyrobust.diagnostics.label_issues import LabelIssues
 from noisyrobust.diagnostics.issue_table import format_label_issues
@@ -58,9 +62,21 @@ def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
     return label_issues
 
 
+def log_label_issue_plots(run_dir: Path, loggers) -> None:
+    """With W&B: the plots of ``python -m noisyrobust.diagnose`` and the top of the table, logged to the run."""
+    from noisyrobust.diagnose import write_plots
+
+    try:
+        write_plots(run_dir)
+    except UserError as e:  # e.g. a run composed in-process, without Hydra's .hydra/ config
+        log.warning("label-issue plots not drawn: %s", e)
+    log_plots(run_dir, loggers)
+
+
 def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
+    quiet_libraries()
     run_dir = Path(cfg.paths.output_dir)
     check_config(cfg)  # before anything is written (train.py checked already; this is for other callers)
     resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
@@ -112,6 +128,8 @@ def train(cfg: DictConfig) -> dict:
         datamodule, stage_summaries[name] = result.datamodule, result.summary
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     issues = label_issues.finish(trainer, module, datamodule, run_dir) if label_issues else {}
+    if issues and trainer.is_global_zero and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
+        log_label_issue_plots(run_dir, trainer.loggers)
 
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])
