@@ -15,6 +15,14 @@ class NoisyLabelsDataModule(LightningDataModule):
     """Base of the datamodules. A subclass sets ``name``, ``noise``, ``batch_size`` and, in ``setup``,
     ``clean_labels``, ``noisy_labels``, ``train_indices`` and ``val_indices``."""
 
+    # False where the "clean" labels are only the labels a user gave (data=folder): without injected noise,
+    # nothing is known of which of them are wrong (the label-issue report then leaves is_noisy empty)
+    verified_labels = True
+    # the noise rate measured where the release labels images both ways (Clothing1M); None elsewhere
+    reference_noise_rate = None
+    # per-sample facts a stage before the fit computed for the method, by name: a tensor indexed by global
+    # sample index (RHO-LOSS's "irreducible_loss"); a stage sets a new dict on its own copy, never mutates this
+    per_sample: dict = {}
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:

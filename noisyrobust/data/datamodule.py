@@ -70,6 +70,11 @@ class NoisyDataModule(NoisyLabelsDataModule):
                               **({"permutation": perm} if perm is not None else {})}
         return dataclasses.replace(data, train_images=train, test_images=test)
 
+    def preview(self, indices) -> np.ndarray:
+        """Training images ``indices`` (global) as uint8 (K, H, W, C), for plots."""
+        self.setup()
+        return self.data.train_images[torch.as_tensor(indices)].permute(0, 2, 3, 1).numpy()
+
     def _context(self, data: ImageSet) -> dict:
         def features():
             x = self.eval_transform(data.train_images, None)
