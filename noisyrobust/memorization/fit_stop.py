@@ -26,7 +26,7 @@ class FitStop(SummaryCallback):
         # runs before the module's own hook, which resets the accuracy (Lightning calls callbacks first)
         if self.fit_step is not None:
             return
-        acc = float(pl_module.train_acc.compute())  # synced over DDP ranks: every rank decides alike
+        acc = float(pl_module.outcomes.compute()["train/acc"])  # synced over DDP ranks: every rank decides alike
         if acc >= self.threshold - 1e-12:
             self.fit_step, self.fit_epoch = int(trainer.global_step), int(trainer.current_epoch)
             pl_module.log_dict({"fit/step": float(self.fit_step), "fit/epoch": float(self.fit_epoch)})

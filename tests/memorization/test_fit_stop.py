@@ -32,7 +32,8 @@ def test_gaussian_inputs_run_end_to_end_and_are_saved_with_the_run(tmp_path):
 
 
 def test_input_corruption_of_files_is_one_line_error(tmp_path):
-    result = run_cli(tmp_path / "run", "data=clothing1m", f"data.root={tmp_path}", "data.inputs=gaussian")
+    result = run_cli(tmp_path / "run", "data=clothing1m", f"data.root={tmp_path}", "data.inputs=gaussian",
+                     "callbacks=last_only")
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("error: data.inputs=gaussian needs image tensors")
     assert "Traceback" not in result.stderr
