@@ -19,13 +19,16 @@ class EpochSeed(Callback):
 
 
 class LabelsChecksum(Callback):
-    """Stamps the noisy labels' checksum into every checkpoint, so a resume on other labels is refused."""
+    """Stamps the noisy labels' checksum (and the method) into every checkpoint, so a resume on other labels
+    (or with another method of the same networks) is refused."""
 
-    def __init__(self, checksum: str):
-        self.checksum = checksum
+    def __init__(self, checksum: str, method: str = None):
+        self.checksum, self.method = checksum, method
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         checkpoint["noisy_labels_checksum"] = self.checksum
+        if self.method:
+            checkpoint["method"] = self.method
 
 
 class ProgressBar(TQDMProgressBar):

@@ -2,7 +2,8 @@
 
 One row per setting: runs that differ only in their seed are averaged (mean ± std over seeds of the final
 test accuracy, the mean of the last 10 epochs, the accuracy at the best validation epoch, and the last
-epoch's label precision). A setting is everything a run's composed config (`.hydra/config.yaml`) and its
+epoch's label precision); then, for runs with a label-issue report, each score's AUROC and average
+precision against the known wrong labels, likewise over seeds. A setting is everything a run's composed config (`.hydra/config.yaml`) and its
 config-group choices hold, except what does not change the result (seeds, paths, loggers, checkpointing,
 diagnostics); the settings that differ between the runs are the table's columns, beside data, noise and
 method. A run whose summary.json cannot be read is skipped with a warning.
@@ -103,7 +104,20 @@ def fmt(values: list) -> str:
     return f"{statistics.mean(values):6.2f} ± {sd:4.2f}"
 
 
+def detection(summary: dict, score: str, measure: str):
+    """A score's detection quality in a run's label-issue report (None where it has none)."""
+    found = ((summary.get("label_issues") or {}).get("detection") or {}).get(score) or {}
+    return found.get(measure)
+
+
+def table(header: list, rows: list) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
+
+
 def report(root: Path) -> str:
+    """The accuracy table and, for runs with a label-issue report, the detection table: AUROC and average
+    precision of every score (%, mean ± std over seeds)."""
     runs = collect(root)
     if not runs:
         raise SystemExit(f"error: no readable summary.json under {root}")
@@ -112,13 +126,19 @@ def report(root: Path) -> str:
     for settings, summary in runs:
         groups[tuple(settings.get(k, "-") for k in (*ALWAYS, *varying))].append((settings, summary))
     header = [*ALWAYS, *shown, "runs"] + [name for _, name in COLUMNS]
-    rows = []
+    rows, found = [], []
     for _, members in sorted(groups.items()):
         settings = members[0][0]
-        rows.append([settings.get(k, "-") for k in (*ALWAYS, *shown)] + [str(len(members))]
-                    + [fmt([s.get(k) for _, s in members]) for k, _ in COLUMNS])
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
+        key = [settings.get(k, "-") for k in (*ALWAYS, *shown)]
+        rows.append(key + [str(len(members))] + [fmt([s.get(k) for _, s in members]) for k, _ in COLUMNS])
+        scores = [(s.get("label_issues") or {}).get("scores") or [] for _, s in members]
+        for score in dict.fromkeys(x for names in scores for x in names):
+            found.append(key + [score] + [fmt([detection(s, score, m) for _, s in members]) for m in ("auroc", "ap")])
+    out = table(header, rows)
+    if found:
+        out += "\n\ndetection of the wrong labels (label_issues.csv), % over seeds\n"
+        out += table([*ALWAYS, *shown, "score", "AUROC", "AP"], found)
+    return out
 
 
 if __name__ == "__main__":

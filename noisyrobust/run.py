@@ -9,16 +9,22 @@ from typing import Optional
 import hydra
 from hydra.core.hydra_config import HydraConfig
 import lightning.pytorch as pl
+from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
-from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
+from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume, method_identity
 from noisyrobust.console import quiet_libraries
+from noisyrobust.errors import UserError
+from noisyrobust.loggers import log_plots
 from noisyrobust.diagnostics import summarize_history
 from noisyrobust.diagnostics.label_issues import LabelIssues
 from noisyrobust.diagnostics.issue_table import format_label_issues
 from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
+from noisyrobust.preemption import Preemption
+from noisyrobust.rundir import keep_metrics_before, resume_checkpoint
+from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
 # the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
@@ -56,11 +62,24 @@ def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
     return label_issues
 
 
+def log_label_issue_plots(run_dir: Path, loggers) -> None:
+    """With W&B: the plots of ``python -m noisyrobust.diagnose`` and the top of the table, logged to the run."""
+    from noisyrobust.diagnose import write_plots
+
+    try:
+        write_plots(run_dir)
+    except UserError as e:  # e.g. a run composed in-process, without Hydra's .hydra/ config
+        log.warning("label-issue plots not drawn: %s", e)
+    log_plots(run_dir, loggers)
+
+
 def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
     quiet_libraries()
     run_dir = Path(cfg.paths.output_dir)
+    check_config(cfg)  # before anything is written (train.py checked already; this is for other callers)
+    resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     injector, noise_seed = build_noise(cfg.noise)
@@ -78,12 +97,14 @@ def train(cfg: DictConfig) -> dict:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = hydra.utils.instantiate(cfg.method)
     ckpt_path = None
-    if cfg.get("ckpt_path"):
-        ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
+    if resume:
+        ckpt_path = str(check_resume(resume, module, labels_checksum=noise["checksum"],
+                                     method=method_identity(cfg.method), max_epochs=cfg.trainer.max_epochs))
 
     label_issues = build_label_issues(cfg, datamodule)
     callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])] + ([label_issues] if label_issues else [])
+    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"], method_identity(cfg.method)),
+                  Preemption(run_dir)] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                       plugins=[AtomicCheckpointIO()])
@@ -91,6 +112,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if ckpt_path:  # resuming in its own directory: metrics.csv continues
+            keep_metrics_before(run_dir, Path(ckpt_path), trainer.loggers)
         save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,
                           num_classes=datamodule.num_classes)
         for logger in trainer.loggers:
@@ -105,6 +128,8 @@ def train(cfg: DictConfig) -> dict:
         datamodule, stage_summaries[name] = result.datamodule, result.summary
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     issues = label_issues.finish(trainer, module, datamodule, run_dir) if label_issues else {}
+    if issues and trainer.is_global_zero and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
+        log_label_issue_plots(run_dir, trainer.loggers)
 
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])

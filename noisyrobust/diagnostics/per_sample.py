@@ -53,7 +53,8 @@ class PerSampleState(torch.nn.Module):
 
     def write(self, index: torch.Tensor, **values: torch.Tensor) -> None:
         for name, v in values.items():
-            getattr(self, name)[index] = v.to(getattr(self, name).dtype)
+            buffer = getattr(self, name)
+            buffer[index] = v if v.dtype == buffer.dtype else v.to(buffer.dtype)  # bf16 logits under autocast
         self.seen[index] = True
 
     def merge(self, world_size: int = 1) -> torch.Tensor:

@@ -12,6 +12,7 @@ from noisyrobust.errors import UserError
 from noisyrobust.losses import cross_entropy
 from noisyrobust.methods.base import NoisyLabelModule
 from noisyrobust.diagnostics.passes import evaluation_mode
+from noisyrobust.methods.global_batch import gather_global_batch, global_kept_mean
 from noisyrobust.selection import SELECTION_RULES, keep_count, kept_positions, select_mask
 
 
@@ -30,13 +31,15 @@ class RHOLoss(NoisyLabelModule):
     shows_selection = True
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
-                 selection: str = "reducible_loss", keep_ratio: float = 0.1, selection_eval_bn: bool = True):
+                 selection: str = "reducible_loss", keep_ratio: float = 0.1, selection_eval_bn: bool = True,
+                 selection_scope: str = "local"):
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         if selection not in SELECTION_RULES:
             raise UserError(f"method.selection={selection} is unknown; choose from: {', '.join(SELECTION_RULES)}")
         if not 0.0 < keep_ratio <= 1.0:
             raise UserError(f"method.keep_ratio={keep_ratio} is outside (0, 1]")
         self.selection_rule, self.keep_ratio, self.selection_eval_bn = selection, keep_ratio, selection_eval_bn
+        self.selection_scope, self._kept_total = selection_scope, None  # global: top-k over all processes' batches
         self.variant = None if selection == "reducible_loss" else selection  # the ablations' names in summaries
         self.register_buffer("irreducible", torch.zeros(0), persistent=False)  # IL per global index
         # noisy share of the selected points and of the large batch: every step, and their epoch means
@@ -81,9 +84,15 @@ class RHOLoss(NoisyLabelModule):
         if not self.probing:  # a second pass for the optimizer (SAM) trains on the points chosen here
             with torch.no_grad(), evaluation_mode(net) if self.selection_eval_bn else nullcontext():
                 logits = net(x)
-            keep = keep_count(len(y), self.keep_ratio)
-            kept = select_mask(self.selection_rule, loss=cross_entropy(logits.float(), y),
-                               irreducible=self.irreducible[index], keep=keep, generator=self.generator)
+            loss, irreducible = cross_entropy(logits.float(), y), self.irreducible[index]
+            if self.selection_scope == "global" and self.trainer.world_size > 1:
+                (loss, irreducible), mine = gather_global_batch(self, loss, irreducible)
+            self._kept_total = keep = keep_count(len(loss), self.keep_ratio)
+            kept = select_mask(self.selection_rule, loss=loss, irreducible=irreducible, keep=keep,
+                               generator=self.generator)
+            if len(kept) != len(y):  # global: this process's share, whose size varies (a host sync)
+                kept = kept[mine]
+                keep = int(kept.sum())
             self.observe(logits, y, index, kept=kept)
             clean = self.clean_labels[index]
             known = (clean >= 0).float()  # Clothing1M: the clean label of most training images is unknown
@@ -96,4 +105,7 @@ class RHOLoss(NoisyLabelModule):
             self.noisy_share_pool.update(pool)
             self._chosen = kept_positions(kept, keep)
         chosen = self._chosen
-        return cross_entropy(net(x[chosen]), y[chosen]).mean()
+        losses = cross_entropy(net(x[chosen]), y[chosen])
+        if self.selection_scope == "global" and self.trainer.world_size > 1:
+            return global_kept_mean(self, losses, torch.ones_like(losses), self._kept_total)
+        return losses.mean()

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import logging
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -47,6 +48,7 @@ def irreducible_loss_key(*, data: dict, noise: dict, seed: int, precision: str, 
         data.pop(k, None)
     if isinstance(data.get("source"), dict):
         data["source"].pop("download", None)
+    model = {k: v for k, v in model.items() if k != "compile"}  # how the IL model runs, not what it computes
     what = {"format": FORMAT_VERSION, "data": data, "noise": noise, "seed": seed, "holdout_fraction": holdout_fraction,
             "holdout_seed": holdout_seed, "il_model": model, "il_optimizer": optimizer, "il_epochs": epochs,
             "precision": str(precision)}
@@ -91,7 +93,7 @@ def load_irreducible_losses(path: Path, *, size: int, checksum: str, source: str
             holdout = np.asarray(f["holdout"], dtype=np.int64) if "holdout" in f else np.zeros(0, np.int64)
             saved_checksum = str(f["labels_checksum"]) if "labels_checksum" in f else None
             info = json.loads(str(f["info"])) if "info" in f else {}
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:  # a truncated or corrupt file
         raise UserError(f"irreducible-loss file {path} is not readable: needs an array 'irreducible_loss' "
                         f"({type(e).__name__})") from None
     if losses.ndim != 1 or len(losses) != size:

@@ -222,3 +222,18 @@ def test_a_resumed_run_reuses_the_il_and_ends_like_an_uninterrupted_one(rho, sel
     assert any("(cache hit)" in m for m in messages)
     for key in ("epochs", "test_acc_last", "test_acc_mean_last10", "best_val_epoch"):
         assert resumed[key] == full[key], key
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:100], lambda b: b"\x00" * 64], ids=["truncated", "garbage"])
+def test_a_corrupt_cache_file_is_retrained_with_a_warning(rho, damage):
+    first, _, _ = rho(name="a")
+    path = first["irreducible_loss"]["path"]
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(damage(data))
+    second, _, messages = rho(name="b")
+    assert any(m.startswith("RHO-LOSS: ignoring the cached file") and "not readable" in m for m in messages)
+    assert second["irreducible_loss"]["source"] == "trained"
+    with np.load(path) as f:  # replaced by a readable file
+        assert f["irreducible_loss"].shape == (N_TRAIN,)

@@ -64,7 +64,7 @@ def test_step_trains_on_the_top_reducible_loss_points_with_mean_ce(tmp_path, mon
     loss = module.training_loss(batch())
     x, y = torch.tensor(X), torch.tensor(Y)
     assert loss.item() == pytest.approx(F.cross_entropy(net(x[kept]), y[kept]).item(), rel=1e-6)
-    assert module.selection.compute()["select/ratio"].item() == pytest.approx(0.5)
+    assert module.outcomes.compute()["select/ratio"].item() == pytest.approx(0.5)
     loss.backward()
     assert net.weight.grad is not None and net.weight.grad.abs().sum() > 0
 
@@ -99,7 +99,7 @@ def test_probing_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeyp
     module, spy = make(tmp_path, monkeypatch, net)
     kept = expected_kept(net)
     module.training_loss(batch())
-    seen = module.selection.seen.item()
+    seen = module.outcomes.counts()["seen"].item()
     logged = dict(spy.logs)
     with torch.no_grad():  # as SAM's ascent: other weights, under which other points would be selected
         net.weight.mul_(-3.0)
@@ -109,7 +109,7 @@ def test_probing_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeyp
     x, y = torch.tensor(X), torch.tensor(Y)
     assert loss.item() == pytest.approx(F.cross_entropy(net(x[kept]), y[kept]).item(), rel=1e-6)
     assert expected_kept(net) != kept
-    assert module.selection.seen.item() == seen and spy.logs.keys() == logged.keys()
+    assert module.outcomes.counts()["seen"].item() == seen and spy.logs.keys() == logged.keys()
     assert module.noisy_share.update_count == 1
 
 
