@@ -61,8 +61,10 @@ class PerSampleState(torch.nn.Module):
         """Sorted global indices written (on any of the ``world_size`` ranks) since the last merge; clears
         ``seen``. A collective under DDP: every rank calls it at the same point."""
         index = self.seen.nonzero().squeeze(1)
+        self.seen.zero_()
+        if world_size == 1:
+            return index
         index, values = gather_rows(index, {n: getattr(self, n)[index] for n in self.names}, world_size=world_size)
         for name, v in values.items():
             getattr(self, name)[index] = v
-        self.seen.zero_()
         return index.unique()
