@@ -6,6 +6,7 @@ from hydra import compose, initialize_config_dir
 from conftest import ROOT
 
 NAMES = [f"zhang/{m}_{k}" for m in ("mlp", "cnn") for k in ("labels", "inputs", "regularization")] + \
+    ["zhang/cifar10_labels", "zhang/cifar10_inputs"] + \
     ["sparsity/digits_mlp", "susceptibility/digits_mlp", "reinit/digits_mlp", "slingshot/adam", "slingshot/sgd",
      "slingshot/adam_eps"]
 
@@ -31,6 +32,8 @@ def test_zhang_runs_sgd_with_momentum_and_no_explicit_regularization(composed, n
     else:  # Table 1: a fixed budget, not stopped at the fit
         assert cfg.callbacks.fit_stop.stop is False
     assert cfg.model._target_ == ("noisyrobust.models.MLP" if "mlp" in name else "noisyrobust.models.SmallAlexNet")
+    if "cifar10" in name:  # the paper's AlexNet/MLP setting: lr 0.01 x0.95 per epoch, batch 128
+        assert (cfg.optimizer.lr, cfg.scheduler.gamma, cfg.data.batch_size) == (0.01, 0.95, 128)
 
 
 def test_sparsity_prunes_lenet_300_100_globally_to_98_percent(composed):
