@@ -24,7 +24,7 @@ RUNS = {
     "coteaching_plus": ["method=coteaching_plus", "noise=sym0.4", "method.init_epoch=100"],
     "jocor": ["method=jocor", "noise=sym0.4"],
     "jocor_sam_cnn": ["method=jocor", "noise=sym0.4", "optimizer=sam", "model=cnn_jocor"],
-    "rholoss": ["method=rholoss", "noise=sym0.4", "method.il_epochs=1"],
+    "rholoss": ["method=rholoss", "noise=sym0.4", "stages.irreducible_loss.epochs=1"],
 }
 
 

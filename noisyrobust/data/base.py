@@ -15,6 +15,15 @@ class NoisyLabelsDataModule(LightningDataModule):
     """Base of the datamodules. A subclass sets ``name``, ``noise``, ``batch_size`` and, in ``setup``,
     ``clean_labels``, ``noisy_labels``, ``train_indices`` and ``val_indices``."""
 
+    # False where the "clean" labels are only the labels a user gave (data=folder): without injected noise,
+    # nothing is known of which of them are wrong (the label-issue report then leaves is_noisy empty)
+    verified_labels = True
+    # the noise rate measured where the release labels images both ways (Clothing1M); None elsewhere
+    reference_noise_rate = None
+    # per-sample facts a stage before the fit computed for the method, by name: a tensor indexed by global
+    # sample index (RHO-LOSS's "irreducible_loss"); a stage sets a new dict on its own copy, never mutates this
+    per_sample: dict = {}
+
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
         """Noisy labels, drawn once from the clean ones with ``noise_seed`` (DESIGN: noise is data), and the
         validation split: a fixed share (``split_seed``) of the noisy training set."""
@@ -44,6 +53,13 @@ class NoisyLabelsDataModule(LightningDataModule):
         assert getattr(self, "train_indices", None) is not None, "setup() first: indices refer to the loaded set"
         other = copy.copy(self)
         other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
+        return other
+
+    def unsharded(self):
+        """A copy bound to no trainer: its ``predict_dataloader`` gives every training sample, on the CPU, in
+        one process (a stage that runs on global rank 0 alone)."""
+        other = copy.copy(self)
+        other.trainer = None
         return other
 
     def _noise_context(self, *, human_labels: dict, features: Optional[Callable] = None) -> dict:

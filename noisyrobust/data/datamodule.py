@@ -1,6 +1,7 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
 from typing import Callable, Optional, Sequence
 
+import numpy as np
 import torch
 
 from noisyrobust.data.base import NoisyLabelsDataModule
@@ -53,6 +54,11 @@ class NoisyDataModule(NoisyLabelsDataModule):
                             f"but the files hold {found}")
         self._draw_labels(data.train_labels.numpy(), {} if self.noise is None else self._context(data))
         self.data = data
+
+    def preview(self, indices) -> np.ndarray:
+        """Training images ``indices`` (global) as uint8 (K, H, W, C), for plots."""
+        self.setup()
+        return self.data.train_images[torch.as_tensor(indices)].permute(0, 2, 3, 1).numpy()
 
     def _context(self, data: ImageSet) -> dict:
         def features():

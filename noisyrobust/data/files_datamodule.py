@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
-from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few
+from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few, load_rgb
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
 from noisyrobust.noise import UNKNOWN, noise_rate
@@ -44,7 +44,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  resize: int = 256, crop: int = 224, flip: bool = True, samples_per_epoch: Optional[int] = None,
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
-                 skip_bad_images: bool = False, drop_last: bool = True):
+                 skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True):
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
@@ -70,7 +70,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.eval_transform = ImageTransform(resize=resize, crop=crop, mean=mean, std=std, flip=False)
         self.files: Optional[FileSet] = None
         self.skipped_images = 0
-        self.reference_noise_rate: Optional[float] = None
+        self.verified_labels = verified_labels
 
     # -- files and labels, read and drawn once ---------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:
@@ -101,6 +101,12 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  self.name, len(clean), len(self.val_indices), 0 if files.val_paths is None else len(files.val_paths),
                  "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
         self.files = files
+
+    def preview(self, indices, size: int = 64) -> np.ndarray:
+        """Training images ``indices`` (global) as uint8 (K, size, size, 3) thumbnails, for plots; reads the
+        file list only (no image check), so it matches a run that skipped no image."""
+        files = self.files or self.reader(self.root)
+        return np.stack([np.asarray(load_rgb(files.path("train", int(i))).resize((size, size))) for i in indices])
 
     def _without_bad_images(self, files: FileSet) -> FileSet:
         workers = self._workers(devices=1)

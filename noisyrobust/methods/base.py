@@ -14,7 +14,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
-from noisyrobust.diagnostics import TrainingOutcomes
+from noisyrobust.diagnostics.metrics import TrainingOutcomes
 from noisyrobust.errors import UserError
 from noisyrobust.models.compile import has_convolutions
 from noisyrobust.optim import frozen_running_stats
@@ -30,6 +30,7 @@ class NoisyLabelModule(LightningModule):
     """
 
     shows_selection = False  # methods that select show select/* on the progress bar
+    variant = None  # an ablation of the method, reported apart: the summary names it method[variant]
 
     def __init__(self, *, nets: Sequence[nn.Module], num_classes: int, optimizer: Callable,
                  scheduler: Optional[Callable] = None):
@@ -46,6 +47,7 @@ class NoisyLabelModule(LightningModule):
         self.register_buffer("loss_sum", torch.zeros(()), persistent=False)
         self.register_buffer("finite_updates", torch.zeros((), dtype=torch.long), persistent=False)
         self._loss_weight, self._first_step = 0, 0
+        self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
 
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -55,6 +57,10 @@ class NoisyLabelModule(LightningModule):
             for net in self.nets:
                 if has_convolutions(net):
                     net.to(memory_format=torch.channels_last)
+
+    def summary_facts(self) -> dict:
+        """Facts of the method's settings the end-of-run summary reports (none by default)."""
+        return {}
 
     def configure_optimizers(self):
         optimizer = self.optimizer_factory(params=self.parameters())
@@ -132,9 +138,12 @@ class NoisyLabelModule(LightningModule):
     def observe(self, logits: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
                 kept: Optional[torch.Tensor] = None) -> None:
         """Record one batch's diagnostics from the logits the update step already computed: accuracy
-        on the given labels, memorization rates, and the quality of the kept subset (all kept if None)."""
+        on the given labels, memorization rates, the quality of the kept subset (all kept if None), and
+        each sample's loss, margin and correctness (``dynamics``, when the label-issue diagnostics run)."""
         if self.probing:
             return
+        if self.dynamics is not None:
+            self.dynamics.record(index, logits, given, self.current_epoch)
         clean = self.clean_labels[index]  # clean < 0: unknown (Clothing1M)
         self.outcomes.update(logits.detach().argmax(1), given, clean, kept)
 

@@ -2,7 +2,7 @@
 runs within the samples on which the two networks disagree."""
 from noisyrobust.losses import cross_entropy
 from noisyrobust.methods.two_networks import TwoNetworks
-from noisyrobust.selection import disagreement_mask, masked_mean, small_loss_mask
+from noisyrobust.selection import disagreement_mask
 
 
 class CoTeachingPlus(TwoNetworks):
@@ -18,17 +18,15 @@ class CoTeachingPlus(TwoNetworks):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         loss1, loss2 = cross_entropy(logits1, y), cross_entropy(logits2, y)
-        if self.current_epoch < self.init_epoch:
-            among, keep = None, self.keep_count(len(y))
-        else:
+        among = None
+        if self.current_epoch >= self.init_epoch:
             among = disagreement_mask(logits1, logits2)
             # the one host sync of this method: skipping an update is a host decision, and under DDP
             # every rank must skip together, so the disagreement count is summed over the ranks
             if self.trainer.strategy.reduce(among.sum().float(), reduce_op="sum") == 0:
                 self.observe(logits1, y, index, kept=among)
                 return None
-            keep = ((1.0 - self.forget_rate_now) * among.sum() + 1e-6).floor()
-        kept1, kept2 = small_loss_mask(loss1, keep, among), small_loss_mask(loss2, keep, among)
-        loss = masked_mean(loss1, kept2) + masked_mean(loss2, kept1)
+        kept1, kept2 = self.small_loss(loss1, among), self.small_loss(loss2, among)
+        loss = self.kept_mean(loss1, kept2) + self.kept_mean(loss2, kept1)
         self.record(logits1, y, index, kept1, kept2)
         return loss

@@ -1,13 +1,12 @@
 """Realized-noise statistics and the run's `noisy_labels.npz` file."""
 
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from noisyrobust.errors import UserError
+from noisyrobust.files import atomic_write
 from noisyrobust.noise.injectors import _check_labels, _check_num_classes
 
 _KEYS = ("clean", "noisy", "transition_matrix")
@@ -60,18 +59,9 @@ def save_noisy_labels(path, *, clean, noisy, num_classes) -> None:
     """Write `clean`, `noisy` and their `transition_matrix` to an .npz at ``path``, atomically."""
     path = Path(path)
     matrix = transition_matrix(clean, noisy, num_classes=num_classes)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, clean=np.asarray(clean, dtype=np.int64), noisy=np.asarray(noisy, dtype=np.int64),
-                     transition_matrix=matrix)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, clean=np.asarray(clean, dtype=np.int64), noisy=np.asarray(noisy, dtype=np.int64),
+                 transition_matrix=matrix)
 
 
 def load_noisy_labels(path) -> dict[str, np.ndarray]:

@@ -1,0 +1,102 @@
+"""Training dynamics per sample, read off the training step's own forward (no second pass): each epoch's
+loss, margin, correctness and probabilities, folded into running aggregates of O(N) memory from which the
+free scores (mean loss, AUM, forgetting events, first-learned epoch) are computed."""
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from noisyrobust.diagnostics.per_sample import PerSampleState
+from noisyrobust.diagnostics.scores import area_under_margin, first_learned_epoch, forgetting_events, margins
+
+
+class TrainingDynamics(torch.nn.Module):
+    """Per-sample running aggregates over presentations (one per epoch a sample is trained on).
+
+    ``record(index, logits, given)`` writes this epoch's values (a scatter on the device); ``end_epoch(e)``
+    merges them across DDP ranks and folds them into the aggregates, identically on every rank. With
+    ``keep_trajectories`` the per-epoch loss, margin and correctness are also kept (on the CPU)."""
+
+    def __init__(self, num_samples: int, num_classes: int, *, keep_trajectories: bool = False):
+        super().__init__()
+        self.num_samples, self.num_classes, self.keep_trajectories = num_samples, num_classes, keep_trajectories
+        self.epoch = PerSampleState(num_samples, trailing={"prob": (num_classes,)}, loss=torch.float32,
+                                    margin=torch.float32, correct=torch.bool, prob=torch.float32)
+        zeros = {"presentations": torch.int32, "loss_sum": torch.float64, "margin_sum": torch.float64,
+                 "first_margin": torch.float32, "forgetting": torch.int32}
+        for name, dtype in zeros.items():
+            self.register_buffer(name, torch.zeros(num_samples, dtype=dtype), persistent=False)
+        self.register_buffer("prob_sum", torch.zeros(num_samples, num_classes, dtype=torch.float32),
+                             persistent=False)
+        self.register_buffer("last_correct", torch.zeros(num_samples, dtype=torch.bool), persistent=False)
+        self.register_buffer("first_learned", torch.full((num_samples,), -1, dtype=torch.int32), persistent=False)
+        self.pending_epoch: Optional[int] = None  # an epoch recorded but not folded yet
+        self.trajectories: Dict[str, List[np.ndarray]] = {"epoch": [], "loss": [], "margin": [], "correct": []}
+
+    @torch.no_grad()
+    def record(self, index: torch.Tensor, logits: torch.Tensor, given: torch.Tensor, epoch: int) -> None:
+        logits = logits.detach().float()
+        self.epoch.write(index, loss=F.cross_entropy(logits, given, reduction="none"),
+                         margin=margins(logits, given), correct=logits.argmax(1) == given,
+                         prob=logits.softmax(1))
+        self.pending_epoch = epoch
+
+    @torch.no_grad()
+    def end_epoch(self, world_size: int = 1) -> None:
+        """Merge the epoch's rows across the ``world_size`` ranks and fold them in (a no-op when nothing is
+        pending). Every rank must call it at the same point: it is a collective under DDP."""
+        if self.pending_epoch is None:
+            return
+        epoch, self.pending_epoch = self.pending_epoch, None
+        i = self.epoch.merge(world_size)
+        correct = self.epoch.correct[i]
+        first = self.presentations[i] == 0
+        self.first_margin[i] = torch.where(first, self.epoch.margin[i], self.first_margin[i])
+        self.forgetting[i] += (~first & self.last_correct[i] & ~correct).int()
+        self.first_learned[i] = torch.where((self.first_learned[i] < 0) & correct,
+                                            torch.full_like(self.first_learned[i], epoch), self.first_learned[i])
+        self.last_correct[i] = correct
+        self.presentations[i] += 1
+        self.loss_sum[i] += self.epoch.loss[i].double()
+        self.margin_sum[i] += self.epoch.margin[i].double()
+        self.prob_sum[i] += self.epoch.prob[i]
+        if self.keep_trajectories:
+            for name in ("loss", "margin", "correct"):
+                row = torch.full((self.num_samples,), float("nan"))
+                row[i.cpu()] = getattr(self.epoch, name)[i].float().cpu()
+                self.trajectories[name].append(row.numpy())
+            self.trajectories["epoch"].append(int(epoch))
+
+    def scores(self) -> Dict[str, np.ndarray]:
+        """The free scores, each oriented higher = more likely mislabelled; NaN for never-trained rows."""
+        n = self.presentations.double()
+        unseen = self.presentations == 0
+        out = {"loss": self.loss_sum / n,
+               "aum": -area_under_margin(self.margin_sum, self.first_margin, self.presentations),
+               "forgetting": forgetting_events(self.forgetting, self.first_learned, self.presentations).double(),
+               "first_learned": first_learned_epoch(self.first_learned, self.presentations).double()}
+        return {k: v.masked_fill(unseen, float("nan")).cpu().numpy() for k, v in out.items()}
+
+    def mean_probabilities(self) -> np.ndarray:
+        """Mean softmax over the presentations (rows of never-trained samples are NaN)."""
+        return (self.prob_sum / self.presentations.double()[:, None]).cpu().numpy()
+
+    # -- checkpoints: the aggregates, any epoch not folded yet, and the trajectories --------------------
+    def state(self) -> dict:
+        names = ["presentations", "loss_sum", "margin_sum", "first_margin", "forgetting", "prob_sum",
+                 "last_correct", "first_learned"]
+        pending = {n: getattr(self.epoch, n).cpu() for n in (*self.epoch.names, "seen")}
+        trajectories = {k: torch.as_tensor(np.stack(v)) if k != "epoch" and v else list(v)
+                        for k, v in self.trajectories.items()}  # tensors: checkpoints load with weights_only
+        return {"aggregates": {n: getattr(self, n).cpu() for n in names}, "pending": pending,
+                "pending_epoch": self.pending_epoch, "trajectories": trajectories}
+
+    def load_state(self, state: dict) -> None:
+        for name, value in state["aggregates"].items():
+            getattr(self, name).copy_(value)
+        for name, value in state["pending"].items():
+            getattr(self.epoch, name).copy_(value)
+        self.pending_epoch = state["pending_epoch"]
+        self.trajectories = {k: [r.numpy() for r in v] if torch.is_tensor(v) else list(v)
+                             for k, v in state["trajectories"].items()}
