@@ -110,6 +110,9 @@ class NoisyDataModule(NoisyLabelsDataModule):
     def train_dataloader(self):
         return self._batches("train")
 
+    def transfer_batch_to_device(self, batch, device: torch.device, dataloader_idx: int):
+        return batch  # TensorBatches are made on the training device: nothing to move, nothing to walk
+
     @property
     def eval_names(self) -> list:
         """What each validation dataloader holds, in order: the noisy validation split (if any), then the
