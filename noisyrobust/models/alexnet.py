@@ -1,7 +1,10 @@
 """Zhang et al. 2017's small AlexNet (their Table 1 and appendix), sized for any image of at least 4x4."""
 from torch import Tensor, nn
 
+from noisyrobust.models.compile import compilable
 
+
+@compilable
 class SmallAlexNet(nn.Module):
     """Two blocks of (conv 5x5 -> ReLU -> max-pool 3x3 stride 2 -> local response norm), then FC 384 -> FC 192
     -> FC, each hidden FC with ReLU and optional dropout (an explicit regularizer: ``model.dropout``)."""
