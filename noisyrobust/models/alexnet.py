@@ -19,9 +19,10 @@ class SmallAlexNet(nn.Module):
         s = image_size
         for _ in range(2):
             s = (s + 2 - 3) // 2 + 1  # each pool: padding 1, kernel 3, stride 2
-        drop = [nn.Dropout(dropout)] if dropout > 0 else []
-        self.classifier = nn.Sequential(nn.Linear(channels * s * s, 384), nn.ReLU(), *drop,
-                                        nn.Linear(384, 192), nn.ReLU(), *drop, nn.Linear(192, num_classes))
+        def drop() -> list:
+            return [nn.Dropout(dropout)] if dropout > 0 else []
+        self.classifier = nn.Sequential(nn.Linear(channels * s * s, 384), nn.ReLU(), *drop(),
+                                        nn.Linear(384, 192), nn.ReLU(), *drop(), nn.Linear(192, num_classes))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))
