@@ -1,4 +1,5 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
+import copy
 from typing import Callable, Optional, Sequence
 
 import torch
@@ -40,6 +41,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
         self.train_transform = BatchTransform(mean_t, std_t, crop_padding if augment else 0, flip and augment)
         self.data: Optional[ImageSet] = None
         self._on_device: dict = {}
+        self.views: tuple = ()
 
     # -- labels, drawn once ------------------------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:
@@ -78,8 +80,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
             epoch = (lambda: self.trainer.current_epoch) if self.trainer is not None else (lambda: 0)
             return TensorBatches(train_x, noisy, self.train_indices, batch_size=self.batch_size,
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
-                                 augment=self.augment, seed=self.noise_seed, epoch=epoch, rank=rank,
-                                 world_size=world)
+                                 augment=self.augment or bool(self.views), seed=self.noise_seed, epoch=epoch,
+                                 rank=rank, world_size=world, views=[self._view(v) for v in self.views])
         images, labels, idx = {"val": (train_x, noisy, self.val_indices),
                                "predict": (train_x, noisy, torch.arange(len(noisy))),
                                "test": (test_x, test_y, torch.arange(len(test_y)))}[which]
@@ -88,6 +90,18 @@ class NoisyDataModule(NoisyLabelsDataModule):
 
     def train_dataloader(self):
         return self._batches("train")
+
+    def with_views(self, *kinds: str):
+        """A copy whose training batches hold one view per entry of ``kinds`` ("weak": the training
+        augmentation; "strong": RandAugment + crop/flip + Cutout) of the same images: DivideMix's two views,
+        SOP+'s weak and strong views."""
+        other = copy.copy(self)
+        other.views = tuple(kinds)
+        return other
+
+    def _view(self, kind: str) -> BatchTransform:
+        t = self.train_transform
+        return t if kind == "weak" else BatchTransform(t.mean, t.std, self.crop_padding, self.flip, strong=True)
 
     @property
     def eval_names(self) -> list:

@@ -1,5 +1,6 @@
 """The datamodule of image-file datasets (Clothing1M, a user's image folder): the same labels, splits and
 batches ``(x, label, index)`` as NoisyDataModule, with images decoded in DataLoader worker processes."""
+import copy
 import dataclasses
 import logging
 import os
@@ -10,7 +11,8 @@ import torch
 from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
-from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few
+from noisyrobust.data.files import (FileSet, ImageFileDataset, ImageTransform, ViewsTransform, find_bad_images,
+                                   first_few)
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
 from noisyrobust.noise import UNKNOWN, noise_rate
@@ -71,6 +73,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.files: Optional[FileSet] = None
         self.skipped_images = 0
         self.reference_noise_rate: Optional[float] = None
+        self.views: tuple = ()
 
     # -- files and labels, read and drawn once ---------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:
@@ -161,8 +164,20 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         labels = self.noisy_labels[self.train_indices].numpy() if self.class_balanced else None
         sampler = TrainSampler(self.train_indices.numpy(), seed=self.noise_seed, labels=labels,
                                num_samples=self.samples_per_epoch, rank=rank, world_size=world)
-        return self._loader(self._dataset("train", self.train_transform), sampler, self.batch_size // world,
+        transform = ViewsTransform(self.train_transform, len(self.views)) if self.views else self.train_transform
+        return self._loader(self._dataset("train", transform), sampler, self.batch_size // world,
                             drop_last=self.drop_last, persistent=True)
+
+    def with_views(self, *kinds: str):
+        """A copy whose training batches hold ``len(kinds)`` augmented views of the same images (DivideMix);
+        only "weak" views (the training transform): the strong view is made on device-resident batches."""
+        if any(k != "weak" for k in kinds):
+            raise UserError(f"data={self.name} reads its images from files, which give only the training "
+                            "transform's views; a strong view (method=sop_plus) needs a dataset held in memory "
+                            "(digits, mnist, fashion_mnist, cifar10, cifar100, cifar10n, cifar100n)")
+        other = copy.copy(self)
+        other.views = tuple(kinds)
+        return other
 
     def _eval_loader(self, which: str):
         rank, world = self._rank_world()

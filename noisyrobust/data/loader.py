@@ -1,10 +1,10 @@
 """Batches drawn from tensors that already live on the training device."""
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 
-from noisyrobust.data.augment import random_crop_flip
+from noisyrobust.data.augment import cutout, rand_augment, random_crop_flip
 
 
 @dataclass
@@ -15,19 +15,25 @@ class BatchTransform:
     std: Optional[torch.Tensor] = None
     crop_padding: int = 0
     flip: bool = False
+    strong: bool = False  # RandAugment before normalization, Cutout (half the side) after the crop: SOP+'s strong view
 
     def __call__(self, images: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
         x = images.float().div_(255.0)
+        if self.strong and generator is not None:
+            x = rand_augment(x, generator=generator)
         if self.mean is not None:
             x = (x - self.mean.to(x.device)[None, :, None, None]) / self.std.to(x.device)[None, :, None, None]
         if generator is not None and (self.crop_padding > 0 or self.flip):
             x = random_crop_flip(x, padding=self.crop_padding, flip=self.flip, generator=generator)
+        if self.strong and generator is not None:
+            x = cutout(x, size=max(1, x.shape[-1] // 2), generator=generator)
         return x
 
 
 class TensorBatches:
     """Iterable of ``(x, label, index)`` batches over the samples ``indices`` of ``images``/``labels``.
 
+    With ``views`` (several transforms), training batches hold a tuple of views of the same images.
     Shuffled batches follow a permutation drawn from ``seed`` and the current epoch alone, so a resumed
     run and every DDP rank see the same order; ``batch_size`` is the global batch and rank ``r`` of
     ``world_size`` takes the r-th slice of each. Unshuffled (evaluation) batches shard the samples
@@ -37,12 +43,13 @@ class TensorBatches:
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor, *,
                  batch_size: int, transform: BatchTransform, shuffle: bool, drop_last: bool = False,
                  augment: bool = False, seed: int = 0, epoch: Callable[[], int] = lambda: 0,
-                 rank: int = 0, world_size: int = 1):
+                 rank: int = 0, world_size: int = 1, views: Sequence[BatchTransform] = ()):
         assert batch_size % world_size == 0, "the global batch must split evenly over the ranks"
         self.images, self.labels, self.indices = images, labels, indices.to(images.device)
         self.batch_size, self.transform, self.shuffle = batch_size, transform, shuffle
         self.drop_last, self.augment, self.seed, self.epoch = drop_last, augment, seed, epoch
         self.rank, self.world_size = rank, world_size
+        self.views = list(views)  # several: x is a tuple of views of the batch, each its own random draw
 
     def __len__(self) -> int:
         n = len(self.indices)
@@ -68,4 +75,8 @@ class TensorBatches:
             if self.shuffle:  # the global batch, then this rank's share of it
                 share = len(chunk) // self.world_size
                 chunk = chunk[self.rank * share:(self.rank + 1) * share]
-            yield self.transform(self.images[chunk], aug), self.labels[chunk], chunk
+            if self.views:
+                x = tuple(view(self.images[chunk], aug) for view in self.views)
+            else:
+                x = self.transform(self.images[chunk], aug)
+            yield x, self.labels[chunk], chunk

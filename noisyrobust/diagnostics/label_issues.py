@@ -131,6 +131,8 @@ class LabelIssues(Callback):
         rows = datamodule.train_indices.numpy()
         given, clean = datamodule.noisy_labels.numpy(), datamodule.clean_labels.numpy()
         scores = self.dynamics.scores()
+        method_scores = {name: np.asarray(v, dtype=np.float64) for name, v in pl_module.label_issue_scores().items()}
+        scores.update(method_scores)  # the method's own per-sample scores (ELR's targets, SOP's u and v)
         mean_probs = self.dynamics.mean_probabilities()
         suggested = np.where(np.isnan(mean_probs).any(1), given, np.nan_to_num(mean_probs).argmax(1))
         if trainer.is_global_zero:  # the refits and the kernel run once, on rank 0, which writes the files
@@ -142,13 +144,13 @@ class LabelIssues(Callback):
         files = write_issue_table(run_dir, table)
         if self.keep_trajectories:
             files.append(self._write_trajectories(run_dir))
-        detection = detection_by_score(table, self.scores)
+        detection = detection_by_score(table, self.scores + list(method_scores))
         if detection is not None:
             metrics = {f"detect/{s}/{k}": v for s, d in detection.items() for k, v in d.items()}
             for logger in trainer.loggers:
                 logger.log_metrics(metrics, step=trainer.global_step)
                 logger.save()
-        return {"default_score": self.default_score, "scores": self.scores, "rows": len(rows),
+        return {"default_score": self.default_score, "scores": self.scores + list(method_scores), "rows": len(rows),
                 "flagged_by_suggestion": int((table["suggested_label"] != table["given_label"]).sum()),
                 "detection": detection, "files": [p.name for p in files]}
 

@@ -41,6 +41,7 @@ class NoisyLabelModule(LightningModule):
         self.probing = False  # True while a second loss pass runs for the optimizer: no diagnostics
         self.register_buffer("first_bad_step", torch.tensor(-1), persistent=False)
         self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
+        self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -127,6 +128,11 @@ class NoisyLabelModule(LightningModule):
         kept = torch.ones_like(given, dtype=torch.bool) if kept is None else kept
         self.selection.update(kept, given == clean, clean >= 0)  # clean < 0: unknown (Clothing1M)
 
+    def label_issue_scores(self) -> dict:
+        """The method's own per-sample scores for the label-issue table, ``{name: array over all training
+        samples, higher = more likely mislabelled}`` (e.g. ELR's targets, SOP's u and v); none by default."""
+        return {}
+
     def on_train_epoch_end(self) -> None:
         self.log("train/acc", self.train_acc.compute())
         self.log_dict(self.memorization.compute())
@@ -171,8 +177,13 @@ class NoisyLabelModule(LightningModule):
             self.history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in record.items()})
 
     # the history travels with checkpoints so that a resumed run reports over all its epochs
+    # (and the per-sample state, outside state_dict: its size is only known once the data is set up)
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["history"] = self.history
+        if self.per_sample is not None:
+            checkpoint["per_sample"] = {n: getattr(self.per_sample, n).cpu() for n in self.per_sample.names}
 
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
+    def on_load_checkpoint(self, checkpoint: dict) -> None:  # after setup: the state exists, on its device
         self.history = list(checkpoint.get("history", []))
+        for name, value in checkpoint.get("per_sample", {}).items():
+            getattr(self.per_sample, name).copy_(value)
