@@ -24,7 +24,7 @@ class TwoNetworks(NoisyLabelModule):
         """R(t) of the current epoch."""
         return self.schedule(self.current_epoch)
 
-    def keep_count(self, n: int) -> int:
+    def keep_count(self, n):  # an int, or a 0-d device tensor (a count known on the device only)
         return num_to_keep(n, self.forget_rate_now)
 
     def record(self, logits1: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
