@@ -1,7 +1,8 @@
 """Aggregate the runs of a sweep: `python -m noisyrobust.report logs/train/multiruns/<time>`.
 
 One row per (data, noise, method): mean ± std over seeds of the final test accuracy, the mean of the
-last 10 epochs, the accuracy at the best validation epoch, and the last epoch's label precision.
+last 10 epochs, the accuracy at the best validation epoch, the last epoch's label precision, and the
+published number of that method and setting where one is recorded (noisyrobust/published.py).
 """
 import csv
 import json
@@ -9,6 +10,8 @@ import statistics
 import sys
 from collections import defaultdict
 from pathlib import Path
+
+from noisyrobust.published import published
 
 COLUMNS = [("test_acc_last", "last"), ("test_acc_mean_last10", "mean last 10"),
            ("test_acc_at_best_val", "at best val"), ("select/precision", "label precision")]
@@ -42,9 +45,9 @@ def report(root: Path) -> str:
     groups = collect(root)
     if not groups:
         raise SystemExit(f"error: no summary.json under {root}")
-    header = ["data", "noise", "method", "runs"] + [name for _, name in COLUMNS]
+    header = ["data", "noise", "method", "runs"] + [name for _, name in COLUMNS] + ["published"]
     rows = [[*key, str(len(runs))] + [fmt([r.get(k) for r in runs]) for k, _ in COLUMNS]
-            for key, runs in sorted(groups.items())]
+            + [published(key[2], key[0], runs[0]["noise"]) or "-"] for key, runs in sorted(groups.items())]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in [header, *rows])
 
