@@ -1,4 +1,7 @@
 """Callbacks the pipeline always adds."""
+import sys
+import time
+
 import torch
 from lightning.pytorch import Callback
 from lightning.pytorch.callbacks import TQDMProgressBar
@@ -16,17 +19,40 @@ class EpochSeed(Callback):
 
 
 class LabelsChecksum(Callback):
-    """Stamps the noisy labels' checksum into every checkpoint, so a resume on other labels is refused."""
+    """Stamps the noisy labels' checksum (and the method) into every checkpoint, so a resume on other labels
+    (or with another method of the same networks) is refused."""
 
-    def __init__(self, checksum: str):
-        self.checksum = checksum
+    def __init__(self, checksum: str, method: str = None):
+        self.checksum, self.method = checksum, method
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         checkpoint["noisy_labels_checksum"] = self.checksum
+        if self.method:
+            checkpoint["method"] = self.method
 
 
 class ProgressBar(TQDMProgressBar):
-    """Lightning's bar for training epochs, without a second bar for each evaluation pass."""
+    """Lightning's bar for training epochs, without a second bar for each evaluation pass. When standard
+    output is not a terminal (a log file, SLURM, Docker), one line per epoch with the bar's metrics instead."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epoch_lines = not sys.stdout.isatty()
+        if self.epoch_lines:
+            self.disable()
+
+    def on_train_epoch_start(self, trainer, *args) -> None:
+        super().on_train_epoch_start(trainer, *args)
+        self._epoch_start = time.monotonic()
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        super().on_train_epoch_end(trainer, pl_module)
+        if self.epoch_lines and trainer.is_global_zero:
+            metrics = {k: v for k, v in self.get_metrics(trainer, pl_module).items() if k != "v_num"}
+            print(f"Epoch {trainer.current_epoch}: " + " ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in metrics.items())
+                + f" [{trainer.current_epoch + 1}/{trainer.max_epochs} epochs, "
+                f"{time.monotonic() - self._epoch_start:.1f}s]", flush=True)
 
     def init_validation_tqdm(self):
         bar = super().init_validation_tqdm()

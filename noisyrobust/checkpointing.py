@@ -1,6 +1,7 @@
 """Checkpoints that a later run can trust: written atomically, checked before a resume."""
 import os
 from pathlib import Path
+from typing import Optional
 
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
@@ -23,9 +24,17 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             tmp.unlink(missing_ok=True)
 
 
-def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str) -> Path:
+def method_identity(method_cfg) -> str:
+    """What makes two runs the same method, whatever the networks: the module's target and its loss
+    (``ce`` and ``sce`` share ``Standard``)."""
+    loss = method_cfg.get("loss")
+    return str(method_cfg._target_) + (f"/{loss._target_}" if loss is not None and "_target_" in loss else "")
+
+
+def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, method: Optional[str] = None,
+                 max_epochs: Optional[int] = None) -> Path:
     """Refuse a ``ckpt_path`` that does not exist, is no Lightning checkpoint, holds another model's
-    weights, or was trained on other noisy labels."""
+    weights, was trained on other noisy labels or by another method, or has no epoch left to train."""
     p = Path(path).expanduser().resolve()
     if not p.is_file():
         raise UserError(f"ckpt_path {p} does not exist")
@@ -45,4 +54,11 @@ def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str) ->
     if saved is not None and saved != labels_checksum:
         raise UserError(f"ckpt_path {p} was trained on other noisy labels (checksum {saved}, this run "
                         f"{labels_checksum}); use the same data, noise and seed")
+    saved = ckpt.get("method")
+    if method is not None and saved is not None and saved != method:
+        raise UserError(f"ckpt_path {p} was trained by method {saved}, this run is {method}; resume with the same method")
+    done = ckpt.get("epoch", -1) + 1  # Lightning stores the last finished epoch (0-based)
+    if max_epochs is not None and done >= max_epochs:
+        raise UserError(f"ckpt_path {p} has already trained {done} epochs, trainer.max_epochs={max_epochs} leaves "
+                        f"none to train; raise trainer.max_epochs above {done}")
     return p

@@ -1,4 +1,5 @@
 """Command-line checks that run before Hydra composes anything."""
+import re
 import sys
 from pathlib import Path
 
@@ -19,9 +20,33 @@ def check_group_choices(argv: list, conf_dir: Path = CONF_DIR) -> None:
             continue
         key, value = arg.split("=", 1)
         group = key.lstrip("+~")
-        if not group or "." in group or not (conf_dir / group).is_dir() or value.startswith(_SWEEP_FUNCTIONS):
+        if not group or "." in group or group.startswith("hydra/") or not (conf_dir / group).is_dir() \
+                or value.startswith(_SWEEP_FUNCTIONS):  # hydra/launcher etc. also offer the plugins' options
             continue
         options = group_options(conf_dir, group)
         for choice in value.split(","):
             if choice.strip() not in options and choice.strip() != "null":
                 sys.exit(f"error: unknown {group} '{choice}'; choose from: {', '.join(options)}")
+
+
+def check_overrides(argv: list, conf_dir: Path = CONF_DIR) -> None:
+    """Compose the config of argv's overrides (sweeps left out) and exit with one line where Hydra's message
+    spans several: a key that does not exist, a ``+key`` that does. Anything else is left to Hydra's run."""
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import ConfigCompositionException
+
+    args = [a for a in argv if not a.startswith("-") and "=" in a and not a.lstrip("+~").startswith("hydra")]
+    try:
+        overrides = [o.input_line for o in OverridesParser.create().parse_overrides(args) if not o.is_sweep_override()]
+        with initialize_config_dir(str(conf_dir), version_base="1.3"):
+            compose("config", overrides=overrides)
+    except ConfigCompositionException as e:
+        unknown = re.match(r"Could not override '(.+)'\.", str(e))
+        if unknown:
+            key = unknown.group(1)
+            sys.exit(f"error: unknown config key '{key}'; `python train.py --cfg job` lists the keys "
+                     f"(+{key}=VALUE adds a new one)")
+        sys.exit("error: " + " ".join(str(e).split()))
+    except Exception:  # noqa: BLE001 - a malformed override: Hydra's own parse error names it
+        return

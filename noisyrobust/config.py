@@ -31,3 +31,15 @@ if not OmegaConf.has_resolver("human_noise_rate"):
     OmegaConf.register_new_resolver("human_noise_rate", human_noise_rate)
 if not OmegaConf.has_resolver("image_folder_num_classes"):
     OmegaConf.register_new_resolver("image_folder_num_classes", image_folder_num_classes, use_cache=True)
+
+
+def _register_run_dir_resolvers() -> None:
+    """${run_stamp:} and ${hydra_output_subdir:} of conf/hydra/default.yaml (noisyrobust/rundir.py)."""
+    from noisyrobust import rundir
+
+    for name, fn in (("run_stamp", rundir.run_stamp), ("hydra_output_subdir", rundir.hydra_output_subdir)):
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, fn)
+
+
+_register_run_dir_resolvers()

@@ -9,14 +9,22 @@ from typing import Optional
 import hydra
 from hydra.core.hydra_config import HydraConfig
 import lightning.pytorch as pl
+from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum
-from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume
-from noisyrobust.diagnostics import LabelIssues, summarize_history
+from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume, method_identity
+from noisyrobust.console import quiet_libraries
+from noisyrobust.errors import UserError
+from noisyrobust.loggers import log_plots
+from noisyrobust.diagnostics import summarize_history
+from noisyrobust.diagnostics.label_issues import LabelIssues
 from noisyrobust.diagnostics.issue_table import format_label_issues
 from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
+from noisyrobust.preemption import Preemption
+from noisyrobust.rundir import keep_metrics_before, resume_checkpoint
+from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
 # the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
@@ -54,10 +62,24 @@ def build_label_issues(cfg: DictConfig, datamodule) -> Optional[LabelIssues]:
     return label_issues
 
 
+def log_label_issue_plots(run_dir: Path, loggers) -> None:
+    """With W&B: the plots of ``python -m noisyrobust.diagnose`` and the top of the table, logged to the run."""
+    from noisyrobust.diagnose import write_plots
+
+    try:
+        write_plots(run_dir)
+    except UserError as e:  # e.g. a run composed in-process, without Hydra's .hydra/ config
+        log.warning("label-issue plots not drawn: %s", e)
+    log_plots(run_dir, loggers)
+
+
 def train(cfg: DictConfig) -> dict:
     """Run one training job from a composed config; returns the summary written to ``summary.json``."""
     start = time.time()
+    quiet_libraries()
     run_dir = Path(cfg.paths.output_dir)
+    check_config(cfg)  # before anything is written (train.py checked already; this is for other callers)
+    resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     injector, noise_seed = build_noise(cfg.noise)
@@ -65,18 +87,24 @@ def train(cfg: DictConfig) -> dict:
     datamodule.setup("fit")
     clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
     noise = {"rate": noise_rate(clean, noisy), "checksum": labels_checksum(noisy), "seed": noise_seed}
-    if getattr(datamodule, "reference_noise_rate", None) is not None:  # Clothing1M: clean labels of the
-        noise["reference_rate"] = datamodule.reference_noise_rate      # training images mostly unknown
+    if datamodule.reference_noise_rate is not None:  # Clothing1M: clean labels of the training images
+        noise["reference_rate"] = datamodule.reference_noise_rate  # mostly unknown
 
-    pl.seed_everything(cfg.seed, workers=True, verbose=False)  # weights do not depend on the noise draws
+    # each network's initialization depends on the seed and its own config only (not on the noise draws,
+    # nor on another network built before it): the RNG is seeded before each
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
+    stages = {name: hydra.utils.instantiate(node) for name, node in (cfg.get("stages") or {}).items()}
+    pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = hydra.utils.instantiate(cfg.method)
     ckpt_path = None
-    if cfg.get("ckpt_path"):
-        ckpt_path = str(check_resume(cfg.ckpt_path, module, labels_checksum=noise["checksum"]))
+    if resume:
+        ckpt_path = str(check_resume(resume, module, labels_checksum=noise["checksum"],
+                                     method=method_identity(cfg.method), max_epochs=cfg.trainer.max_epochs))
 
     label_issues = build_label_issues(cfg, datamodule)
     callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c]
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"])] + ([label_issues] if label_issues else [])
+    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"], method_identity(cfg.method)),
+                  Preemption(run_dir)] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
                                       plugins=[AtomicCheckpointIO()])
@@ -84,6 +112,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if ckpt_path:  # resuming in its own directory: metrics.csv continues
+            keep_metrics_before(run_dir, Path(ckpt_path), trainer.loggers)
         save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy,
                           num_classes=datamodule.num_classes)
         for logger in trainer.loggers:
@@ -92,14 +122,18 @@ def train(cfg: DictConfig) -> dict:
         log.info("noisy labels: realized rate %.4f over %d training samples (checksum %s)",
                  noise["rate"], len(noisy), noise["checksum"])
 
-    if hasattr(module, "prepare"):  # a stage before the fit (RHO-LOSS: the irreducible-loss model), in every
-        datamodule = module.prepare(datamodule, cfg=cfg, trainer=trainer)  # process; it returns the fit's data
+    stage_summaries = {}
+    for name, stage in stages.items():  # before the fit, in every process: each hands the fit its data
+        result = stage.run(datamodule, trainer=trainer)
+        datamodule, stage_summaries[name] = result.datamodule, result.summary
     trainer.fit(module, datamodule=datamodule, ckpt_path=ckpt_path)
     issues = label_issues.finish(trainer, module, datamodule, run_dir) if label_issues else {}
+    if issues and trainer.is_global_zero and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
+        log_label_issue_plots(run_dir, trainer.loggers)
 
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])
-    if getattr(module, "variant", None):  # an ablation of the method (rholoss[uniform]) is reported apart
+    if module.variant:  # an ablation of the method (rholoss[uniform]) is reported apart
         method = f"{method}[{module.variant}]"
     summary = {"method": method, "data": cfg.data.name,
                "noise": {"name": choices.get("noise", cfg.noise._target_.rsplit(".", 1)[-1]),
@@ -107,7 +141,7 @@ def train(cfg: DictConfig) -> dict:
                          **({"reference_rate": noise["reference_rate"]} if "reference_rate" in noise else {}),
                          "checksum": noise["checksum"], "transition_matrix": transition_matrix(
                              clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
-               "seed": cfg.seed, **summarize_history(module.history), **getattr(module, "summary_extra", {}),
+               "seed": cfg.seed, **summarize_history(module.history), **module.summary_facts(), **stage_summaries,
                **({"label_issues": issues} if issues else {}),
                "run_dir": str(run_dir.resolve()),
                "wall_time_s": round(time.time() - start, 1)}

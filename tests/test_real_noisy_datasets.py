@@ -46,7 +46,7 @@ def test_clothing1m_fine_tunes_an_imagenet_network_from_a_weights_file(fit, tmp_
 def test_rholoss_runs_on_image_files_through_the_same_datamodule_interface(fit, tmp_path):
     write_clothing1m(tmp_path / "c", bad=False)  # its IL stage: with_train_indices, then predict_dataloader
     summary, _ = fit("data=clothing1m", f"data.root={tmp_path / 'c'}", *SMALL, "method=rholoss", "data.batch_size=10",
-                     "data.samples_per_epoch=20", "method.il_epochs=1", "method.keep_ratio=0.5",
+                     "data.samples_per_epoch=20", "stages.irreducible_loss.epochs=1", "method.keep_ratio=0.5",
                      f"paths.cache_dir={tmp_path / 'cache'}")
     assert summary["epochs"] == 2 and list((tmp_path / "cache" / "irreducible_loss").glob("clothing1m_*.npz"))
 
@@ -131,8 +131,8 @@ def test_clothing1m_experiments_hold_the_protocol(tmp_path):
         assert list(cfg.data.mean) == [0.6959, 0.6537, 0.6371] and list(cfg.data.std) == [0.3113, 0.3192, 0.3214]
         assert cfg.model._target_ == "noisyrobust.models.ResNet50" and cfg.model.pretrained
         if method == "rholoss":
-            assert cfg.method.il_model._target_ == "noisyrobust.models.ResNet18"
-            assert cfg.data.batch_size == 320 and cfg.method.keep_ratio == 0.1 and cfg.method.holdout_fraction == 0.1
+            assert cfg.stages.irreducible_loss.model._target_ == "noisyrobust.models.ResNet18"
+            assert cfg.data.batch_size == 320 and cfg.method.keep_ratio == 0.1 and cfg.stages.irreducible_loss.holdout_fraction == 0.1
         else:
             assert cfg.optimizer._target_ == "torch.optim.Adam" and cfg.data.batch_size == 64
     from hydra.utils import instantiate

@@ -1,7 +1,9 @@
-"""`python -m noisyrobust.report DIR` aggregates the summary.json of a sweep's runs."""
+"""`python -m noisyrobust.report DIR` aggregates the summary.json of a sweep's runs, one row per setting."""
 import json
 import subprocess
 import sys
+
+import yaml
 
 from conftest import ROOT
 
@@ -31,7 +33,51 @@ def test_report_gives_mean_and_std_over_seeds_per_method(tmp_path):
 def test_report_on_a_directory_without_runs_is_an_error(tmp_path):
     r = subprocess.run([sys.executable, "-m", "noisyrobust.report", str(tmp_path)], cwd=ROOT,
                        capture_output=True, text=True)
-    assert r.returncode != 0 and f"no summary.json under {tmp_path}" in r.stderr
+    assert r.returncode != 0 and f"no readable summary.json under {tmp_path}" in r.stderr
+
+
+def write_hydra_run(path, *, seed, last, rate=0.4, optimizer="adam", epochs=3, logger="csv"):
+    """A run directory as `python train.py` leaves it: .hydra/config.yaml (uninterpolated), .hydra/hydra.yaml
+    (the group choices) and summary.json."""
+    lr, extra = {"adam": (0.001, {}), "sgd": (0.1, {"momentum": 0.9})}[optimizer]
+    config = {"task_name": "train", "seed": seed, "ckpt_path": None,
+              "noise": {"_target_": "noisyrobust.noise.symmetric_noise", "rate": rate, "seed": "${seed}"},
+              "data": {"name": "digits", "batch_size": 128},
+              "optimizer": {"_target_": f"torch.optim.{optimizer.title()}", "lr": lr, **extra},
+              "trainer": {"max_epochs": epochs, "default_root_dir": "${paths.output_dir}"},
+              "logger": {logger: {"save_dir": "${paths.output_dir}"}},
+              "paths": {"output_dir": str(path)}}
+    choices = {"noise": "sym0.4", "data": "digits", "method": "ce", "optimizer": optimizer, "logger": logger,
+               "trainer": "cpu", "hydra/launcher": "basic"}
+    (path / ".hydra").mkdir(parents=True)
+    (path / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    (path / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump({"hydra": {"runtime": {"choices": choices}}}))
+    summary = {"data": "digits", "noise": {"name": "sym0.4", "rate": rate}, "method": "ce", "seed": seed,
+               "test_acc_last": last, "test_acc_mean_last10": last}
+    (path / "summary.json").write_text(json.dumps(summary))
+
+
+def test_report_groups_by_every_setting_that_differs_and_shows_those_as_columns(tmp_path):
+    write_hydra_run(tmp_path / "0", seed=1, last=0.80)
+    write_hydra_run(tmp_path / "1", seed=2, last=0.84, logger="wandb")  # seed and logger: same setting
+    write_hydra_run(tmp_path / "2", seed=1, last=0.90, rate=0.2)        # noise.rate=0.2 over noise=sym0.4
+    write_hydra_run(tmp_path / "3", seed=1, last=0.70, optimizer="sgd")  # its lr and momentum come with it
+    write_hydra_run(tmp_path / "4", seed=1, last=0.88, epochs=5)
+    (tmp_path / "5").mkdir()
+    (tmp_path / "5" / "summary.json").write_text('{"data": "digits", "noi')  # a run killed mid-write
+    r = subprocess.run([sys.executable, "-m", "noisyrobust.report", str(tmp_path)], cwd=ROOT,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines() == [line for line in r.stderr.splitlines() if line.startswith("warning: skipping")]
+    assert len(r.stderr.splitlines()) == 1 and str(tmp_path / "5") in r.stderr
+    header, *rows = [line.split() for line in r.stdout.splitlines()]
+    assert header[:7] == ["data", "noise", "method", "optimizer", "noise.rate", "trainer.max_epochs", "runs"]
+    table = {tuple(row[3:6]): row[6:] for row in rows}
+    assert set(table) == {("adam", "0.4", "3"), ("adam", "0.2", "3"), ("sgd", "0.4", "3"), ("adam", "0.4", "5")}
+    assert table[("adam", "0.4", "3")][:4] == ["2", "82.00", "±", "2.83"]  # seeds 1, 2: sample std of (80, 84)
+    assert table[("adam", "0.2", "3")][:4] == ["1", "90.00", "±", "0.00"]
+    assert table[("sgd", "0.4", "3")][:2] == ["1", "70.00"]
+    assert table[("adam", "0.4", "5")][:2] == ["1", "88.00"]
 
 
 def test_report_puts_the_published_number_beside_ours(tmp_path):

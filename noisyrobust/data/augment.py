@@ -1,4 +1,13 @@
-"""Augmentation of whole batches on their device: no per-sample Python, no PIL."""
+"""Augmentation of whole batches on their device: no per-sample Python, no PIL, no host sync.
+
+Every function takes a batch (B, C, H, W) and a ``torch.Generator`` on the batch's device and draws all
+its random numbers from it, so the same seed gives the same batch. ``random_crop_flip`` works on any
+dtype (uint8 is cheapest: a quarter of the memory traffic of float32); the strong augmentations
+(``rand_augment``, ``cutout``, ``mixup``) work on float images in [0, 1] or, for ``cutout`` and
+``mixup``, on normalized ones.
+"""
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -6,65 +15,140 @@ import torch.nn.functional as F
 def random_crop_flip(x: torch.Tensor, *, padding: int, flip: bool, generator: torch.Generator) -> torch.Tensor:
     """Random crop of each image from its zero-padded copy (offsets in [0, 2*padding]) and, if ``flip``,
     a horizontal flip with probability 1/2 — torchvision's RandomCrop(size, padding) + RandomHorizontalFlip,
-    done for the whole batch ``x`` of shape (B, C, H, W) with one gather."""
-    b, _, h, w = x.shape
-    if padding > 0:
-        padded = F.pad(x, (padding, padding, padding, padding))
-        dy = torch.randint(0, 2 * padding + 1, (b,), device=x.device, generator=generator)
-        dx = torch.randint(0, 2 * padding + 1, (b,), device=x.device, generator=generator)
-        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, :, None]  # (B, H, 1)
-        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, :]  # (B, 1, W)
-        batch = torch.arange(b, device=x.device)[:, None, None]
-        x = padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+    done for the whole batch ``x`` of shape (B, C, H, W) with one gather: output pixel (i, j) of image b
+    is padded[b, dy_b + i, dx_b + (W - 1 - j if mirrored_b else j)]."""
+    b, c, h, w = x.shape
+    if padding == 0 and not flip:
+        return x.contiguous()
+    dev = x.device
+    dy = torch.randint(0, 2 * padding + 1, (b, 1), device=dev, generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (b, 1), device=dev, generator=generator)
+    cols = torch.arange(w, device=dev).expand(b, w)
     if flip:
-        mirror = torch.rand(b, device=x.device, generator=generator) < 0.5
-        x = torch.where(mirror[:, None, None, None], x.flip(3), x)
-    return x.contiguous()
+        mirror = torch.rand(b, 1, device=dev, generator=generator) < 0.5
+        cols = torch.where(mirror, w - 1 - cols, cols)
+    rows = dy + torch.arange(h, device=dev)  # (B, H) in padded coordinates
+    width = w + 2 * padding
+    flat = (rows[:, :, None] * width + (cols + dx)[:, None, :]).view(b, 1, h * w).expand(b, c, h * w)
+    padded = F.pad(x, (padding,) * 4) if padding else x
+    return padded.reshape(b, c, -1).gather(2, flat).view(b, c, h, w)
 
 
-# -- strong augmentation (SOP+'s strong view): RandAugment-style ops and Cutout on whole batches ---------------
-# (a minimal set written for issue 11; the speed work may replace it with its own batch functions)
-def _affine(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, padding_mode="zeros", align_corners=False)
-
-
-def rand_augment(x: torch.Tensor, *, num_ops: int = 2, magnitude: float = 0.5,
-                 generator: torch.Generator) -> torch.Tensor:
-    """RandAugment on images in [0, 1], (B, C, H, W): ``num_ops`` layers, each applying to every image one
-    op drawn uniformly from identity, autocontrast, brightness, contrast, solarize, posterize, rotate (up to
-    30°), shear-x (0.3), translate-x/y (30% of the side), at ``magnitude`` in [0, 1] with a random sign."""
-    b, dev = x.shape[0], x.device
-    for _ in range(num_ops):
-        op = torch.randint(0, 10, (b,), device=dev, generator=generator)
-        sign = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
-        m = magnitude * sign
-        col = lambda t: t[:, None, None, None]  # noqa: E731
-        lo, hi = x.amin((1, 2, 3), keepdim=True), x.amax((1, 2, 3), keepdim=True)
-        mean = x.mean((1, 2, 3), keepdim=True)
-        levels = 2.0 ** round(8 - 4 * magnitude)  # posterize to 8 - 4m bits
-        pixel = [x, (x - lo) / (hi - lo).clamp(min=1e-3), x * col(1 + 0.9 * m), mean + (x - mean) * col(1 + 0.9 * m),
-                 torch.where(x >= 1 - 0.5 * magnitude, 1 - x, x), torch.floor(x * levels) / levels]
-        out = x
-        for k, y in enumerate(pixel[1:], start=1):
-            out = torch.where(col(op == k), y, out)
-        # geometric ops (6..9) in one affine resampling
-        angle = torch.where(op == 6, m * 30 * torch.pi / 180, torch.zeros_like(m))
-        shear = torch.where(op == 7, 0.3 * m, torch.zeros_like(m))
-        tx = torch.where(op == 8, 0.6 * m, torch.zeros_like(m))
-        ty = torch.where(op == 9, 0.6 * m, torch.zeros_like(m))
-        theta = torch.stack([torch.stack([angle.cos(), -angle.sin() + shear, tx], 1),
-                             torch.stack([angle.sin(), angle.cos(), ty], 1)], 1)
-        x = torch.where(col(op >= 6), _affine(out, theta), out).clamp(0, 1)
-    return x
-
-
-def cutout(x: torch.Tensor, *, size: int, generator: torch.Generator) -> torch.Tensor:
-    """Cutout (DeVries & Taylor 2017): a ``size`` x ``size`` square (clipped at the border) centred at a
-    uniform pixel of each image set to 0."""
+def cutout(x: torch.Tensor, *, size: int, generator: torch.Generator, fill: float = 0.0) -> torch.Tensor:
+    """Cutout (DeVries & Taylor 2017): each image gets one ``size`` x ``size`` square set to ``fill``,
+    centred at a uniformly drawn pixel (the square is clipped at the borders), as the paper's code does."""
     b, _, h, w = x.shape
-    cy = torch.randint(0, h, (b,), device=x.device, generator=generator)[:, None, None]
-    cx = torch.randint(0, w, (b,), device=x.device, generator=generator)[:, None, None]
-    rows, cols = torch.arange(h, device=x.device)[None, :, None], torch.arange(w, device=x.device)[None, None, :]
-    hole = ((rows - cy).abs() * 2 < size) & ((cols - cx).abs() * 2 < size)
-    return x * (~hole)[:, None].to(x.dtype)
+    cy = torch.randint(0, h, (b, 1, 1), device=x.device, generator=generator)
+    cx = torch.randint(0, w, (b, 1, 1), device=x.device, generator=generator)
+    ys, xs = torch.arange(h, device=x.device)[:, None], torch.arange(w, device=x.device)[None, :]
+    lo = size // 2
+    inside = (ys >= cy - lo) & (ys < cy - lo + size) & (xs >= cx - lo) & (xs < cx - lo + size)  # (B, H, W)
+    return x.masked_fill(inside[:, None], fill)
+
+
+def mixup(x: torch.Tensor, targets: torch.Tensor, *, lam: float, generator: torch.Generator):
+    """mixup (Zhang et al. 2018) with partners from one random permutation of the batch:
+    x' = lam * x + (1 - lam) * x[perm], t' = lam * t + (1 - lam) * t[perm], ``targets`` being per-sample
+    class distributions (B, K) (one-hot labels or soft ones). Returns (x', t', perm). ``lam`` is one
+    draw of Beta(alpha, alpha) for the batch (``mixup_lambda``)."""
+    perm = torch.randperm(len(x), device=x.device, generator=generator)
+    return torch.lerp(x[perm], x, lam), torch.lerp(targets[perm].to(targets.dtype), targets, lam), perm
+
+
+def mixup_lambda(alpha: float, generator: torch.Generator, *, larger: bool = False) -> float:
+    """One draw of Beta(alpha, alpha) from a CPU ``generator`` (a host number: no device sync), via
+    the ratio of two Gamma draws; ``larger``: max(lam, 1 - lam), as DivideMix mixes."""
+    g = torch._standard_gamma(torch.full((2,), float(alpha)), generator=generator)
+    lam = float(g[0] / g.sum())
+    return max(lam, 1.0 - lam) if larger else lam
+
+
+# -- RandAugment (Cubuk et al. 2020) on whole batches ----------------------------------------------------
+# Each image draws its own op per round; every op is computed for the whole batch and each image keeps the
+# result of its own draw (cheap for small images on a GPU, and free of host syncs). Magnitudes scale
+# linearly with m / 30 as in the paper's reference, with a random sign where the op has a direction.
+COLOR_OPS = ("identity", "autocontrast", "equalize", "brightness", "color", "contrast", "sharpness", "posterize",
+             "solarize", "invert")
+GEOMETRIC_OPS = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y")
+RAND_AUGMENT_OPS = COLOR_OPS + GEOMETRIC_OPS
+
+
+def _gray(x: torch.Tensor) -> torch.Tensor:
+    if x.shape[1] != 3:
+        return x.mean(1, keepdim=True)
+    return (0.299 * x[:, 0:1] + 0.587 * x[:, 1:2] + 0.114 * x[:, 2:3])
+
+
+def _equalize(x: torch.Tensor) -> torch.Tensor:
+    """Histogram equalization of each image and channel over 256 levels, PIL's ImageOps.equalize: with
+    step = (pixels - count of the highest level present) // 255, level v maps to
+    min((pixels below v + step // 2) // step, 255); a channel with step 0 is left as it is."""
+    b, c, h, w = x.shape
+    levels = (x * 255).round().long().clamp(0, 255).view(b * c, h * w)
+    hist = torch.zeros(b * c, 256, device=x.device, dtype=torch.long)
+    hist.scatter_add_(1, levels, torch.ones_like(levels))
+    step = (h * w - hist.gather(1, levels.amax(1, keepdim=True))) // 255
+    lut = ((hist.cumsum(1) - hist + step // 2) // step.clamp(min=1)).clamp(max=255)
+    out = torch.where(step > 0, lut.gather(1, levels), levels)
+    return (out.float() / 255).view(b, c, h, w)
+
+
+def _color_ops(x: torch.Tensor, strength: torch.Tensor) -> torch.Tensor:
+    """Every color op of the batch at per-image ``strength`` in [-1, 1]: (len(COLOR_OPS), B, C, H, W)."""
+    s = strength.view(-1, 1, 1, 1)
+    factor = 1.0 + 0.9 * s  # enhance factors in [0.1, 1.9], 1 = unchanged
+    lo, hi = x.amin((2, 3), keepdim=True), x.amax((2, 3), keepdim=True)
+    gray = _gray(x)
+    blurred = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"),
+                       x.new_tensor([[1, 1, 1], [1, 5, 1], [1, 1, 1]]).div(13).expand(x.shape[1], 1, 3, 3),
+                       groups=x.shape[1])  # PIL's SMOOTH kernel
+    bits = (8 - (4 * s.abs()).round()).clamp(4, 8)  # posterize to 4..8 bits
+    step = 2 ** (8 - bits)
+    return torch.stack([
+        x,
+        torch.where(hi > lo, (x - lo) / (hi - lo).clamp(min=1e-6), x),
+        _equalize(x),
+        x * factor,
+        torch.lerp(gray.expand_as(x), x, factor),
+        torch.lerp(gray.mean((2, 3), keepdim=True).expand_as(x), x, factor),
+        torch.lerp(blurred, x, factor),
+        torch.floor(x * 255 / step) * step / 255,
+        torch.where(x >= 1 - s.abs(), 1 - x, x),  # solarize above the threshold 1 - |s|
+        1 - x,
+    ]).clamp_(0, 1)
+
+
+def _affine(x: torch.Tensor, op: torch.Tensor, strength: torch.Tensor, fill: float) -> torch.Tensor:
+    """Rotate (up to 30 degrees), shear (up to 0.3) or translate (up to 45% of the side) each image by its
+    op (an index into GEOMETRIC_OPS, or -1: unchanged), all in one ``grid_sample``."""
+    b = len(x)
+    theta = torch.zeros(b, 2, 3, device=x.device)
+    angle = strength * math.radians(30)
+    rotate, sx, sy, tx, ty = (op == i for i in range(len(GEOMETRIC_OPS)))
+    cos, sin = torch.where(rotate, angle.cos(), 1.0), torch.where(rotate, angle.sin(), 0.0)
+    theta[:, 0, 0], theta[:, 1, 1] = cos, cos
+    theta[:, 0, 1] = -sin + torch.where(sx, 0.3 * strength, 0.0)
+    theta[:, 1, 0] = sin + torch.where(sy, 0.3 * strength, 0.0)
+    theta[:, 0, 2] = torch.where(tx, 0.9 * strength, 0.0)  # grid units: 2 = the full side
+    theta[:, 1, 2] = torch.where(ty, 0.9 * strength, 0.0)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x - fill, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out + fill  # pixels from outside the image take ``fill``
+
+
+def rand_augment(x: torch.Tensor, *, num_ops: int = 2, magnitude: float = 10.0, generator: torch.Generator,
+                 fill: float = 0.5) -> torch.Tensor:
+    """RandAugment on a float batch in [0, 1]: ``num_ops`` rounds; in each, every image applies one op drawn
+    uniformly from RAND_AUGMENT_OPS at strength ±``magnitude``/30 (sign drawn per image). Geometric ops
+    fill uncovered pixels with ``fill``."""
+    b, dev = len(x), x.device
+    for _ in range(num_ops):
+        op = torch.randint(0, len(RAND_AUGMENT_OPS), (b,), device=dev, generator=generator)
+        sign = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
+        strength = sign * min(magnitude / 30.0, 1.0)
+        colored = _color_ops(x, strength)
+        pick = op.clamp(max=len(COLOR_OPS) - 1).view(1, b, 1, 1, 1).expand(1, *x.shape)
+        colored = colored.gather(0, pick)[0]
+        x = torch.where((op < len(COLOR_OPS)).view(b, 1, 1, 1), colored,
+                        _affine(x, op - len(COLOR_OPS), strength, fill))
+    return x

@@ -1,7 +1,7 @@
 """The datamodule: clean data + noise injector -> noisy training labels, splits, device-resident batches."""
-import copy
 from typing import Callable, Optional, Sequence
 
+import numpy as np
 import torch
 
 from noisyrobust.data.base import NoisyLabelsDataModule
@@ -41,7 +41,6 @@ class NoisyDataModule(NoisyLabelsDataModule):
         self.train_transform = BatchTransform(mean_t, std_t, crop_padding if augment else 0, flip and augment)
         self.data: Optional[ImageSet] = None
         self._on_device: dict = {}
-        self.views: tuple = ()
 
     # -- labels, drawn once ------------------------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:
@@ -55,6 +54,11 @@ class NoisyDataModule(NoisyLabelsDataModule):
                             f"but the files hold {found}")
         self._draw_labels(data.train_labels.numpy(), {} if self.noise is None else self._context(data))
         self.data = data
+
+    def preview(self, indices) -> np.ndarray:
+        """Training images ``indices`` (global) as uint8 (K, H, W, C), for plots."""
+        self.setup()
+        return self.data.train_images[torch.as_tensor(indices)].permute(0, 2, 3, 1).numpy()
 
     def _context(self, data: ImageSet) -> dict:
         def features():
@@ -90,14 +94,6 @@ class NoisyDataModule(NoisyLabelsDataModule):
 
     def train_dataloader(self):
         return self._batches("train")
-
-    def with_views(self, *kinds: str):
-        """A copy whose training batches hold one view per entry of ``kinds`` ("weak": the training
-        augmentation; "strong": RandAugment + crop/flip + Cutout) of the same images: DivideMix's two views,
-        SOP+'s weak and strong views."""
-        other = copy.copy(self)
-        other.views = tuple(kinds)
-        return other
 
     def _view(self, kind: str) -> BatchTransform:
         t = self.train_transform

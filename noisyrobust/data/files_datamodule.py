@@ -1,6 +1,5 @@
 """The datamodule of image-file datasets (Clothing1M, a user's image folder): the same labels, splits and
 batches ``(x, label, index)`` as NoisyDataModule, with images decoded in DataLoader worker processes."""
-import copy
 import dataclasses
 import logging
 import os
@@ -12,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
 from noisyrobust.data.files import (FileSet, ImageFileDataset, ImageTransform, ViewsTransform, find_bad_images,
-                                   first_few)
+                                   first_few, load_rgb)
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
 from noisyrobust.noise import UNKNOWN, noise_rate
@@ -40,13 +39,15 @@ class ImageFileDataModule(NoisyLabelsDataModule):
     JPEGs on 8 cores). Bad images stop the run with their names, or with ``skip_bad_images`` are left out.
     """
 
+    strong_views = False  # the file transform draws the views in the workers: weak ones only
+
     def __init__(self, *, name: str, root, reader: Callable[..., FileSet], num_classes: int, image_size: int,
                  batch_size: int, mean: Sequence[float], std: Sequence[float], in_channels: int = 3,
                  noise: Optional[Callable] = None, noise_seed: int = 0, eval_batch_size: int = 256,
                  resize: int = 256, crop: int = 224, flip: bool = True, samples_per_epoch: Optional[int] = None,
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
-                 skip_bad_images: bool = False, drop_last: bool = True):
+                 skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True):
         super().__init__()
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
@@ -72,8 +73,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.eval_transform = ImageTransform(resize=resize, crop=crop, mean=mean, std=std, flip=False)
         self.files: Optional[FileSet] = None
         self.skipped_images = 0
-        self.reference_noise_rate: Optional[float] = None
-        self.views: tuple = ()
+        self.verified_labels = verified_labels
 
     # -- files and labels, read and drawn once ---------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:
@@ -104,6 +104,12 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  self.name, len(clean), len(self.val_indices), 0 if files.val_paths is None else len(files.val_paths),
                  "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
         self.files = files
+
+    def preview(self, indices, size: int = 64) -> np.ndarray:
+        """Training images ``indices`` (global) as uint8 (K, size, size, 3) thumbnails, for plots; reads the
+        file list only (no image check), so it matches a run that skipped no image."""
+        files = self.files or self.reader(self.root)
+        return np.stack([np.asarray(load_rgb(files.path("train", int(i))).resize((size, size))) for i in indices])
 
     def _without_bad_images(self, files: FileSet) -> FileSet:
         workers = self._workers(devices=1)
@@ -167,17 +173,6 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         transform = ViewsTransform(self.train_transform, len(self.views)) if self.views else self.train_transform
         return self._loader(self._dataset("train", transform), sampler, self.batch_size // world,
                             drop_last=self.drop_last, persistent=True)
-
-    def with_views(self, *kinds: str):
-        """A copy whose training batches hold ``len(kinds)`` augmented views of the same images (DivideMix);
-        only "weak" views (the training transform): the strong view is made on device-resident batches."""
-        if any(k != "weak" for k in kinds):
-            raise UserError(f"data={self.name} reads its images from files, which give only the training "
-                            "transform's views; a strong view (method=sop_plus) needs a dataset held in memory "
-                            "(digits, mnist, fashion_mnist, cifar10, cifar100, cifar10n, cifar100n)")
-        other = copy.copy(self)
-        other.views = tuple(kinds)
-        return other
 
     def _eval_loader(self, which: str):
         rank, world = self._rank_world()

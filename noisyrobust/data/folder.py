@@ -10,6 +10,7 @@ folder. Labels are class names, or all integers 0..C-1. Class names are sorted; 
 taken as clean (noise, if any, comes from the ``noise`` group).
 """
 import csv
+import logging
 import os
 from pathlib import Path
 from typing import Optional
@@ -19,6 +20,9 @@ import numpy as np
 from noisyrobust.data.files import FileSet, as_paths, first_few
 from noisyrobust.errors import UserError
 
+log = logging.getLogger(__name__)
+
+FEW_IMAGES = 5  # a class with fewer training images than this gets a warning
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
@@ -77,7 +81,12 @@ def find_classes(root) -> list[str]:
     kind, train, test = _layout(root)
     if kind == "folders":
         return _class_folders(train)
-    labels = _read_csv(train)[1] + (_read_csv(test)[1] if test is not None else [])
+    labels = _read_csv(train)[1]
+    if test is not None:  # as with folders: a class the training set never shows is a mistake, not a class
+        seen = {_name(label) for label in labels}
+        unknown = sorted({_name(label) for label in _read_csv(test)[1]} - seen)
+        if unknown:
+            raise UserError(f"{test} has labels not in {train}: {first_few(unknown)}")
     return _csv_classes(labels)
 
 
@@ -97,6 +106,16 @@ def _images(folder: Path, classes: list[str], *, every_class: bool) -> tuple[lis
     return paths, labels
 
 
+def _report_classes(classes: list, labels: list) -> None:
+    """The class list at the start of a run, and a warning naming any class with too few training images
+    to learn (integer CSV labels 0..C-1 can leave a class empty)."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    log.info("%d classes: %s", len(classes), ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
+    few = [f"{c} ({n})" for c, n in zip(classes, counts) if n < FEW_IMAGES]
+    if few:
+        log.warning("classes with fewer than %d training images: %s", FEW_IMAGES, ", ".join(few))
+
+
 def load_image_folder(root) -> FileSet:
     """Read the images at ``root`` (see the module docstring): class folders or CSV rows, and a test set if
     there is one (else the datamodule holds out a share of the training images)."""
@@ -111,12 +130,13 @@ def load_image_folder(root) -> FileSet:
                 raise UserError(f"{test} has class folders not in {train}: {first_few(unknown)}")
             test_split = _images(test, classes, every_class=False)
     else:
-        index = {name: i for i, name in enumerate(classes)}  # find_classes saw the test labels too
+        index = {name: i for i, name in enumerate(classes)}  # find_classes checked the test labels
         train_paths, names = _read_csv(train)
         train_labels = [index[_name(n)] for n in names]
         if test is not None:
             test_paths, names = _read_csv(test)
             test_split = (test_paths, [index[_name(n)] for n in names])
+    _report_classes(classes, train_labels)
     split = {}
     if test_split is not None:
         split = {"test_paths": as_paths(test_split[0]), "test_labels": np.array(test_split[1], dtype=np.int64)}

@@ -9,25 +9,35 @@ from noisyrobust.data.augment import cutout, rand_augment, random_crop_flip
 
 @dataclass
 class BatchTransform:
-    """uint8 images -> float in [0, 1] -> optional per-channel normalization -> optional crop + flip."""
+    """uint8 images -> optional crop + flip (still uint8) -> float in [0, 1], per-channel normalized:
+    x = images / 255 (- mean) / std, computed as one fused images * scale + shift."""
 
     mean: Optional[torch.Tensor] = None  # (C,)
     std: Optional[torch.Tensor] = None
     crop_padding: int = 0
     flip: bool = False
-    strong: bool = False  # RandAugment before normalization, Cutout (half the side) after the crop: SOP+'s strong view
+    strong: bool = False  # SOP+'s strong view: RandAugment on [0, 1] after the crop, Cutout (half the side) last
+
+    def __post_init__(self):
+        self._affine: dict = {}  # device -> (scale, shift), moved once rather than every batch
+
+    def _scale_shift(self, device: torch.device):
+        if device not in self._affine:
+            if self.mean is None:
+                scale, shift = torch.full((1,), 1 / 255.0), torch.zeros(1)
+            else:
+                scale, shift = 1 / (255.0 * self.std.double()), -self.mean.double() / self.std.double()
+            self._affine[device] = tuple(t.float().view(1, -1, 1, 1).to(device) for t in (scale, shift))
+        return self._affine[device]
 
     def __call__(self, images: torch.Tensor, generator: Optional[torch.Generator]) -> torch.Tensor:
-        x = images.float().div_(255.0)
-        if self.strong and generator is not None:
-            x = rand_augment(x, generator=generator)
-        if self.mean is not None:
-            x = (x - self.mean.to(x.device)[None, :, None, None]) / self.std.to(x.device)[None, :, None, None]
         if generator is not None and (self.crop_padding > 0 or self.flip):
-            x = random_crop_flip(x, padding=self.crop_padding, flip=self.flip, generator=generator)
+            images = random_crop_flip(images, padding=self.crop_padding, flip=self.flip, generator=generator)
+        scale, shift = self._scale_shift(images.device)
         if self.strong and generator is not None:
-            x = cutout(x, size=max(1, x.shape[-1] // 2), generator=generator)
-        return x
+            x = rand_augment(images.float() / 255.0, generator=generator) * 255.0
+            return cutout(torch.addcmul(shift, x, scale), size=max(1, images.shape[-1] // 2), generator=generator)
+        return torch.addcmul(shift, images.float(), scale)
 
 
 class TensorBatches:

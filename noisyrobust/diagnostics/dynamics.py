@@ -27,7 +27,7 @@ class TrainingDynamics(torch.nn.Module):
                  "first_margin": torch.float32, "forgetting": torch.int32}
         for name, dtype in zeros.items():
             self.register_buffer(name, torch.zeros(num_samples, dtype=dtype), persistent=False)
-        self.register_buffer("prob_sum", torch.zeros(num_samples, num_classes, dtype=torch.float64),
+        self.register_buffer("prob_sum", torch.zeros(num_samples, num_classes, dtype=torch.float32),
                              persistent=False)
         self.register_buffer("last_correct", torch.zeros(num_samples, dtype=torch.bool), persistent=False)
         self.register_buffer("first_learned", torch.full((num_samples,), -1, dtype=torch.int32), persistent=False)
@@ -60,13 +60,13 @@ class TrainingDynamics(torch.nn.Module):
         self.presentations[i] += 1
         self.loss_sum[i] += self.epoch.loss[i].double()
         self.margin_sum[i] += self.epoch.margin[i].double()
-        self.prob_sum[i] += self.epoch.prob[i].double()
+        self.prob_sum[i] += self.epoch.prob[i]
         if self.keep_trajectories:
             for name in ("loss", "margin", "correct"):
                 row = torch.full((self.num_samples,), float("nan"))
                 row[i.cpu()] = getattr(self.epoch, name)[i].float().cpu()
                 self.trajectories[name].append(row.numpy())
-            self.trajectories["epoch"].append(np.int64(epoch))
+            self.trajectories["epoch"].append(int(epoch))
 
     def scores(self) -> Dict[str, np.ndarray]:
         """The free scores, each oriented higher = more likely mislabelled; NaN for never-trained rows."""
@@ -87,8 +87,10 @@ class TrainingDynamics(torch.nn.Module):
         names = ["presentations", "loss_sum", "margin_sum", "first_margin", "forgetting", "prob_sum",
                  "last_correct", "first_learned"]
         pending = {n: getattr(self.epoch, n).cpu() for n in (*self.epoch.names, "seen")}
+        trajectories = {k: torch.as_tensor(np.stack(v)) if k != "epoch" and v else list(v)
+                        for k, v in self.trajectories.items()}  # tensors: checkpoints load with weights_only
         return {"aggregates": {n: getattr(self, n).cpu() for n in names}, "pending": pending,
-                "pending_epoch": self.pending_epoch, "trajectories": self.trajectories}
+                "pending_epoch": self.pending_epoch, "trajectories": trajectories}
 
     def load_state(self, state: dict) -> None:
         for name, value in state["aggregates"].items():
@@ -96,4 +98,5 @@ class TrainingDynamics(torch.nn.Module):
         for name, value in state["pending"].items():
             getattr(self.epoch, name).copy_(value)
         self.pending_epoch = state["pending_epoch"]
-        self.trajectories = {k: list(v) for k, v in state["trajectories"].items()}
+        self.trajectories = {k: [r.numpy() for r in v] if torch.is_tensor(v) else list(v)
+                             for k, v in state["trajectories"].items()}

@@ -32,9 +32,9 @@ def issue_table(rows: np.ndarray, *, given: np.ndarray, suggested: np.ndarray, c
 
 def detection_by_score(table: Dict[str, np.ndarray], score_names) -> Optional[Dict[str, Dict[str, float]]]:
     """Detection quality of each score against the known noise (rows with a known clean label); None when
-    no clean label is known (a user's folder, most of Clothing1M)."""
+    no wrong label, or no right one, is known (a user's folder without injected noise, clean data)."""
     known = table["is_noisy"] >= 0
-    if not known.any():
+    if len(set(table["is_noisy"][known].tolist())) < 2:
         return None
     return {name: detection_quality(table[name][known], table["is_noisy"][known] == 1) for name in score_names}
 
@@ -97,8 +97,8 @@ def format_label_issues(report) -> list:
     lines = [f"label issues: {files}, {report['rows']} training samples ordered by {report['default_score']}; "
              f"{report['flagged_by_suggestion']} have a suggested label other than the given one"]
     if report["detection"] is None:
-        lines.append("detection quality left out: no clean label of the training samples is known, so no score "
-                     "can be checked against the noise")
+        lines.append("detection quality left out: no training sample is known to have a wrong label (a user's own "
+                     "labels, or no noise injected), so no score can be checked against the noise")
         return lines
     width = max(len(s) for s in report["detection"])
     lines.append(f"detection of the wrong labels    {'score':<{width}}  AUROC   AP      precision@k")

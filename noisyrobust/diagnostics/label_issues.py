@@ -15,7 +15,7 @@ from noisyrobust.diagnostics.passes import input_gradients, training_set_pass
 from noisyrobust.diagnostics.refits import (confident_learning_scores, out_of_sample_probabilities,
                                             turnover_self_influence)
 from noisyrobust.diagnostics.scores import (class_normalize, complexity_gap_bytes, complexity_gap_scores,
-                                            input_gradient_spread)
+                                            input_gradient_spread, welford_update)
 from noisyrobust.errors import UserError
 from noisyrobust.files import atomic_write
 
@@ -107,10 +107,8 @@ class LabelIssues(Callback):
                               world_size=trainer.world_size)["s"]
         if self.vog is None:
             self.vog = {"count": 0, "mean": torch.zeros_like(s), "m2": torch.zeros_like(s)}
-        self.vog["count"] += 1
-        delta = s - self.vog["mean"]
-        self.vog["mean"] += delta / self.vog["count"]
-        self.vog["m2"] += delta * (s - self.vog["mean"])
+        count, mean, m2 = welford_update(self.vog["count"], self.vog["mean"], self.vog["m2"], s)
+        self.vog = {"count": count, "mean": mean, "m2": m2}
 
     def state_dict(self) -> dict:
         vog = None if self.vog is None else {k: (v.cpu() if torch.is_tensor(v) else v) for k, v in self.vog.items()}
@@ -130,15 +128,17 @@ class LabelIssues(Callback):
         self._end_epoch(trainer, pl_module)
         rows = datamodule.train_indices.numpy()
         given, clean = datamodule.noisy_labels.numpy(), datamodule.clean_labels.numpy()
+        if not datamodule.verified_labels and (given == clean).all():  # a user's labels, nothing injected
+            clean = np.full_like(clean, -1)
         scores = self.dynamics.scores()
         method_scores = {name: np.asarray(v, dtype=np.float64) for name, v in pl_module.label_issue_scores().items()}
         scores.update(method_scores)  # the method's own per-sample scores (ELR's targets, SOP's u and v)
         mean_probs = self.dynamics.mean_probabilities()
         suggested = np.where(np.isnan(mean_probs).any(1), given, np.nan_to_num(mean_probs).argmax(1))
-        if trainer.is_global_zero:  # the refits and the kernel run once, on rank 0, which writes the files
-            scores.update(self._extra_scores(trainer, pl_module, datamodule, rows, given))
-        else:
+        if not trainer.is_global_zero:  # the refits and the kernel run once, on rank 0, which writes the files
             return {}
+        scores.update(self._extra_scores(trainer, pl_module, datamodule, rows, given))
+        scores = {name: scores[name] for name in self.scores}  # the table's columns in the documented order
         table = issue_table(rows, given=given, suggested=suggested, clean=clean, scores=scores,
                             order_by=self.default_score)
         files = write_issue_table(run_dir, table)

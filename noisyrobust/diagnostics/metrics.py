@@ -13,6 +13,20 @@ def _share(part: torch.Tensor, whole: torch.Tensor) -> torch.Tensor:
     return part.float() / whole.float() if whole > 0 else torch.tensor(float("nan"), device=part.device)
 
 
+def memorization_shares(noisy, noisy_fit, noisy_true, clean, clean_fit) -> dict:
+    """``mem/noisy_fit`` = noisy_fit / noisy, ``mem/noisy_true`` = noisy_true / noisy, ``mem/clean_fit`` =
+    clean_fit / clean (counts of samples; NaN where the denominator is 0)."""
+    return {"mem/noisy_fit": _share(noisy_fit, noisy), "mem/noisy_true": _share(noisy_true, noisy),
+            "mem/clean_fit": _share(clean_fit, clean)}
+
+
+def selection_shares(seen, kept, kept_known, kept_clean, clean) -> dict:
+    """``select/ratio`` = kept / seen, ``select/precision`` = kept_clean / kept_known, ``select/recall`` =
+    kept_clean / clean (counts of samples; NaN where the denominator is 0)."""
+    return {"select/ratio": _share(kept, seen), "select/precision": _share(kept_clean, kept_known),
+            "select/recall": _share(kept_clean, clean)}
+
+
 class MemorizationRates(Metric):
     """Of noisy-labelled samples (given != clean): share predicted as the given wrong label
     (``mem/noisy_fit``) and as the true label (``mem/noisy_true``); of clean-labelled samples, share
@@ -36,9 +50,7 @@ class MemorizationRates(Metric):
         self.clean_fit += (is_clean & (preds == given)).sum()
 
     def compute(self) -> dict:
-        return {"mem/noisy_fit": _share(self.noisy_fit, self.noisy),
-                "mem/noisy_true": _share(self.noisy_true, self.noisy),
-                "mem/clean_fit": _share(self.clean_fit, self.clean)}
+        return memorization_shares(self.noisy, self.noisy_fit, self.noisy_true, self.clean, self.clean_fit)
 
 
 class SelectionQuality(Metric):
@@ -65,6 +77,60 @@ class SelectionQuality(Metric):
         self.clean += is_clean.sum()
 
     def compute(self) -> dict:
-        return {"select/ratio": _share(self.kept, self.seen),
-                "select/precision": _share(self.kept_clean, self.kept_known),
-                "select/recall": _share(self.kept_clean, self.clean)}
+        return selection_shares(self.seen, self.kept, self.kept_known, self.kept_clean, self.clean)
+
+
+class TrainingOutcomes(Metric):
+    """``train/acc``, the ``mem/*`` rates and the ``select/*`` quality of MemorizationRates and
+    SelectionQuality, from one histogram: each sample of a batch falls in one of 64 bins by six facts
+    (clean label known, given label clean, prediction = given, prediction = clean, kept, a further
+    selection pass), so a training step adds one small vector on the device (a dozen tensor ops, no host
+    sync) and the shares are read off the counts once per epoch.
+
+    ``update(preds, given, clean, kept)`` records a batch: accuracy against the given labels and
+    memorization from ``preds``, selection quality of ``kept`` (all kept if None). Two-network methods
+    score each further network's selection over the same batch with ``update(None, given, clean, kept2,
+    selection_only=True)``: it counts in ``select/*`` only (pooled over the passes).
+    """
+
+    full_state_update = False
+    FACTS = ("known", "label_clean", "fit", "true", "kept", "selection_only")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.add_state("hist", default=torch.zeros(2 ** len(self.FACTS), dtype=torch.long), dist_reduce_fx="sum")
+        self.register_buffer("bins", torch.arange(2 ** len(self.FACTS)), persistent=False)
+        self.register_buffer("weights", 2 ** torch.arange(len(self.FACTS)), persistent=False)
+
+    def update(self, preds: Optional[torch.Tensor], given: torch.Tensor, clean: torch.Tensor,
+               kept: Optional[torch.Tensor] = None, *, selection_only: bool = False) -> None:
+        no = torch.zeros_like(given, dtype=torch.bool)
+        facts = torch.stack([clean >= 0, given == clean, no if preds is None else preds == given,
+                             no if preds is None else preds == clean, ~no if kept is None else kept,
+                             ~no if selection_only else no], 1)
+        code = (facts.long() * self.weights).sum(1)
+        if code.is_cuda:  # index_add_ has no deterministic CUDA kernel; this one needs no host sync either
+            self.hist.add_((code[:, None] == self.bins).sum(0))
+        else:
+            self.hist.index_add_(0, code, torch.ones_like(code))
+
+    def counts(self) -> dict:
+        """Named counts of samples (first passes only, except the selection counts, which pool every pass)."""
+        h, bins = self.hist, self.bins
+        known, label_clean, fit, true, kept, extra = ((bins >> i) & 1 == 1 for i in range(len(self.FACTS)))
+        first = ~extra
+
+        def n(mask):
+            return (h * mask).sum()
+
+        noisy, clean = first & known & ~label_clean, first & label_clean
+        return {"samples": n(first), "fit": n(first & fit), "noisy": n(noisy), "noisy_fit": n(noisy & fit),
+                "noisy_true": n(noisy & true), "clean": n(clean), "clean_fit": n(clean & fit),
+                "seen": n(bins >= 0), "kept": n(kept), "kept_known": n(kept & known),
+                "kept_clean": n(kept & label_clean & known), "clean_seen": n(label_clean & known)}
+
+    def compute(self) -> dict:
+        c = self.counts()
+        return {"train/acc": _share(c["fit"], c["samples"]),
+                **memorization_shares(c["noisy"], c["noisy_fit"], c["noisy_true"], c["clean"], c["clean_fit"]),
+                **selection_shares(c["seen"], c["kept"], c["kept_known"], c["kept_clean"], c["clean_seen"])}

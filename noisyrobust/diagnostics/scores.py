@@ -34,6 +34,15 @@ def first_learned_epoch(first_learned: torch.Tensor, presentations: torch.Tensor
     return torch.where(first_learned < 0, presentations, first_learned)
 
 
+def welford_update(count: int, mean: torch.Tensor, m2: torch.Tensor, x: torch.Tensor):
+    """One step of Welford's running mean and sum of squared deviations: with n = count + 1,
+    mu_n = mu + (x - mu) / n and M2_n = M2 + (x - mu)(x - mu_n). Returns (n, mu_n, M2_n)."""
+    count += 1
+    delta = x - mean
+    mean = mean + delta / count
+    return count, mean, m2 + delta * (x - mean)
+
+
 def input_gradient_spread(mean: torch.Tensor, m2: torch.Tensor, count: int) -> torch.Tensor:
     """VoG before class normalization (Agarwal, D'souza, Hooker, CVPR 2022): from Welford's running
     mean and sum of squared deviations of the input gradients S_t (N x H x W) over K checkpoints,

@@ -1,6 +1,10 @@
 """What every method shares: evaluation of each network on the noisy validation split and the clean
 test set every epoch, the shared metric names, the training diagnostics, a NaN guard and the history
-the final summary is read from. A method adds its networks, its loss and its selection rule."""
+the final summary is read from. A method adds its networks, its loss and its selection rule.
+
+A training step costs little beyond the method's own tensors: its diagnostics and loss are summed on the
+device and read once per epoch; ``train/loss_step`` is logged only on the steps the logger writes
+(``trainer.log_every_n_steps``), and the NaN guard reads the device every as many steps."""
 from contextlib import contextmanager, nullcontext
 from typing import Callable, Optional, Sequence
 
@@ -10,8 +14,9 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
-from noisyrobust.diagnostics.metrics import MemorizationRates, SelectionQuality
+from noisyrobust.diagnostics.metrics import TrainingOutcomes
 from noisyrobust.errors import UserError
+from noisyrobust.models.compile import has_convolutions
 from noisyrobust.optim import frozen_running_stats
 
 
@@ -25,21 +30,23 @@ class NoisyLabelModule(LightningModule):
     """
 
     shows_selection = False  # methods that select show select/* on the progress bar
+    variant = None  # an ablation of the method, reported apart: the summary names it method[variant]
 
     def __init__(self, *, nets: Sequence[nn.Module], num_classes: int, optimizer: Callable,
                  scheduler: Optional[Callable] = None):
         super().__init__()
         self.nets = nn.ModuleList(nets)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
-        self.train_acc = MulticlassAccuracy(num_classes, average="micro")
-        self.memorization = MemorizationRates()
-        self.selection = SelectionQuality()
+        self.outcomes = TrainingOutcomes()  # train/acc, mem/*, select/*
         self.eval_acc = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, average="micro")
                                                             for _ in nets) for split in ("val", "test")})
         self.history: list = []
         self.automatic_optimization = False  # training_step below runs the update
         self.probing = False  # True while a second loss pass runs for the optimizer: no diagnostics
-        self.register_buffer("first_bad_step", torch.tensor(-1), persistent=False)
+        # this epoch's sum of batch-size-weighted losses and the count of updates before the first non-finite one
+        self.register_buffer("loss_sum", torch.zeros(()), persistent=False)
+        self.register_buffer("finite_updates", torch.zeros((), dtype=torch.long), persistent=False)
+        self._loss_weight, self._first_step = 0, 0
         self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
         self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
@@ -47,6 +54,14 @@ class NoisyLabelModule(LightningModule):
     def setup(self, stage: str) -> None:
         dm = self.trainer.datamodule
         self.register_buffer("clean_labels", dm.clean_labels.clone(), persistent=False)
+        if self.trainer.strategy.root_device.type == "cuda":  # cuDNN's convolutions are faster channels-last
+            for net in self.nets:
+                if has_convolutions(net):
+                    net.to(memory_format=torch.channels_last)
+
+    def summary_facts(self) -> dict:
+        """Facts of the method's settings the end-of-run summary reports (none by default)."""
+        return {}
 
     def configure_optimizers(self):
         optimizer = self.optimizer_factory(params=self.parameters())
@@ -66,8 +81,14 @@ class NoisyLabelModule(LightningModule):
         else:
             self.manual_backward(loss)
             optimizer.step()
-        self.log("train/loss", loss.detach(), on_step=True, on_epoch=True)
-        return loss.detach()
+        loss = loss.detach()
+        n = len(batch[1])  # (labels: x may be a tuple of views) the epoch mean weighs each batch by its size
+        self.loss_sum.add_(loss, alpha=n)
+        self.finite_updates.add_(torch.isfinite(self.loss_sum))  # stops growing at the first NaN/inf loss
+        self._loss_weight += n
+        if self.trainer._logger_connector.should_update_logs:  # the steps whose metrics the logger writes
+            self.log("train/loss_step", loss, on_step=True, on_epoch=False)
+        return loss
 
     def sharpness_aware_update(self, optimizer, batch, loss: torch.Tensor) -> None:
         """SAM/ASAM (``noisyrobust.optim.SAM``): the gradient of ``loss`` (the first pass, at w: it has
@@ -102,6 +123,9 @@ class NoisyLabelModule(LightningModule):
             self.probing = False
 
     def on_train_epoch_start(self) -> None:
+        self.loss_sum.zero_()
+        self.finite_updates.zero_()
+        self._loss_weight, self._first_step = 0, self.global_step
         # the scheduler's epoch count follows the trainer's, so a resumed run continues the schedule
         scheduler = self.lr_schedulers()
         while scheduler is not None and scheduler.last_epoch < self.current_epoch:
@@ -121,12 +145,8 @@ class NoisyLabelModule(LightningModule):
             return
         if self.dynamics is not None:
             self.dynamics.record(index, logits, given, self.current_epoch)
-        clean = self.clean_labels[index]
-        preds = logits.detach().argmax(1)
-        self.train_acc.update(preds, given)
-        self.memorization.update(preds, given, clean)
-        kept = torch.ones_like(given, dtype=torch.bool) if kept is None else kept
-        self.selection.update(kept, given == clean, clean >= 0)  # clean < 0: unknown (Clothing1M)
+        clean = self.clean_labels[index]  # clean < 0: unknown (Clothing1M)
+        self.outcomes.update(logits.detach().argmax(1), given, clean, kept)
 
     def label_issue_scores(self) -> dict:
         """The method's own per-sample scores for the label-issue table, ``{name: array over all training
@@ -134,23 +154,19 @@ class NoisyLabelModule(LightningModule):
         return {}
 
     def on_train_epoch_end(self) -> None:
-        self.log("train/acc", self.train_acc.compute())
-        self.log_dict(self.memorization.compute())
-        self.log_dict(self.selection.compute(), prog_bar=self.shows_selection)
-        for metric in (self.train_acc, self.memorization, self.selection):
-            metric.reset()
+        outcomes = self.outcomes.compute()
+        self.log_dict({k: v for k, v in outcomes.items() if not k.startswith("select/")})
+        self.log_dict({k: v for k, v in outcomes.items() if k.startswith("select/")}, prog_bar=self.shows_selection)
+        self.outcomes.reset()
+        if self._loss_weight:
+            self.log("train/loss_epoch", self.loss_sum / self._loss_weight)
 
-    # -- NaN guard: a device-side flag, read only every log_every_n_steps steps (no per-step host sync)
+    # -- NaN guard: the device-side loss sum, read only every log_every_n_steps steps (no per-step host sync)
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        loss = outputs.get("loss") if isinstance(outputs, dict) else outputs  # None: a skipped update
-        if loss is not None:
-            step = torch.full_like(self.first_bad_step, self.global_step)
-            bad = (self.first_bad_step < 0) & ~torch.isfinite(loss.detach())
-            self.first_bad_step = torch.where(bad, step, self.first_bad_step)
         trainer = self.trainer
         if (batch_idx + 1) % trainer.log_every_n_steps == 0 or batch_idx + 1 == trainer.num_training_batches:
-            step = int(self.first_bad_step)
-            if step >= 0:
+            if not torch.isfinite(self.loss_sum):
+                step = self._first_step + int(self.finite_updates)
                 raise UserError(f"training loss became NaN/inf at step {step} (epoch {self.current_epoch}); "
                                 "stopped without saving — lower optimizer.lr or check the data")
 

@@ -2,7 +2,6 @@
 peer trains on it."""
 from noisyrobust.losses import cross_entropy
 from noisyrobust.methods.two_networks import TwoNetworks
-from noisyrobust.selection import masked_mean, small_loss_mask
 
 
 class CoTeaching(TwoNetworks):
@@ -13,8 +12,7 @@ class CoTeaching(TwoNetworks):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         loss1, loss2 = cross_entropy(logits1, y), cross_entropy(logits2, y)
-        keep = self.keep_count(len(y))
-        kept1, kept2 = small_loss_mask(loss1, keep), small_loss_mask(loss2, keep)
-        loss = masked_mean(loss1, kept2) + masked_mean(loss2, kept1)
+        kept1, kept2 = self.small_loss(loss1), self.small_loss(loss2)
+        loss = self.kept_mean(loss1, kept2) + self.kept_mean(loss2, kept1)
         self.record(logits1, y, index, kept1, kept2)
         return loss

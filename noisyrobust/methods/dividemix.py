@@ -31,7 +31,9 @@ class DivideMix(NoisyLabelModule):
     Differences from the reference, on purpose: the labelled and unlabelled parts come from the same
     shuffled batch (masks), so an epoch is one pass over the training set; the guesses come from one no-grad
     forward per network in eval mode, before either updates (the reference ran the trained network in
-    train mode and its peer already updated); the GMM is seeded. ``select/*`` scores both labelled sets."""
+    train mode and its peer already updated); the GMM is seeded. ``select/*`` scores both labelled sets.
+    The two views come from the stage ``stages.views`` (method=dividemix's config); without it both are
+    the one augmented batch."""
 
     shows_selection = True
 
@@ -56,9 +58,6 @@ class DivideMix(NoisyLabelModule):
         self.progress = 0.0  # epoch + batch / batches, for the λu ramp
         self.rng = np.random.default_rng(seed)
         self._mix = None  # λ and permutations of this step, kept for a second pass (SAM)
-
-    def prepare(self, datamodule, *, cfg, trainer):
-        return datamodule.with_views("weak", "weak")
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -124,8 +123,7 @@ class DivideMix(NoisyLabelModule):
             kept.append(labelled)
         self.observe(logits[0][:len(y)], y, index, kept=kept[0])
         if not self.probing:
-            clean = self.clean_labels[index]
-            self.selection.update(kept[1], y == clean, clean >= 0)
+            self.outcomes.update(None, y, self.clean_labels[index], kept[1], selection_only=True)
         return loss
 
     def warmup_loss(self, x, y, index):

@@ -3,7 +3,6 @@ agreement term, on the small-loss share of the batch by that joint loss."""
 from noisyrobust.errors import UserError
 from noisyrobust.losses import jocor_loss
 from noisyrobust.methods.two_networks import TwoNetworks
-from noisyrobust.selection import masked_mean, small_loss_mask
 
 
 class JoCoR(TwoNetworks):
@@ -20,7 +19,7 @@ class JoCoR(TwoNetworks):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         joint = jocor_loss(logits1, logits2, y, co_lambda=self.co_lambda)
-        kept = small_loss_mask(joint, self.keep_count(len(y)))
-        loss = masked_mean(joint, kept)
+        kept = self.small_loss(joint)
+        loss = self.kept_mean(joint, kept)
         self.record(logits1, y, index, kept)
         return loss

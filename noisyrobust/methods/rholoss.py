@@ -1,10 +1,9 @@
 """RHO-LOSS (Mindermann et al., ICML 2022): from each large batch, train on the points whose loss the
 model can still reduce — the top share by CE(model) - IL, IL being the loss of a model trained on a holdout
 split — which skips noisy-labelled points (high IL) as well as learnt ones (low CE)."""
-from contextlib import contextmanager
+from contextlib import nullcontext
 from typing import Callable, Optional
 
-import numpy as np
 import torch
 from torch import nn
 from torchmetrics import MeanMetric
@@ -12,22 +11,9 @@ from torchmetrics import MeanMetric
 from noisyrobust.errors import UserError
 from noisyrobust.losses import cross_entropy
 from noisyrobust.methods.base import NoisyLabelModule
-from noisyrobust.methods.irreducible import IrreducibleLossStage, irreducible_loss_key
+from noisyrobust.diagnostics.passes import evaluation_mode
+from noisyrobust.methods.global_batch import gather_global_batch, global_kept_mean
 from noisyrobust.selection import SELECTION_RULES, keep_count, kept_positions, select_mask
-
-
-@contextmanager
-def eval_mode(net: nn.Module, enabled: bool = True):
-    """Every module of ``net`` in eval mode (BatchNorm on its running statistics, not updating them;
-    dropout off), then each back in the mode it was in."""
-    modes = [(m, m.training) for m in net.modules()]
-    if enabled:
-        net.eval()
-    try:
-        yield
-    finally:
-        for m, mode in modes:
-            m.training = mode
 
 
 class RHOLoss(NoisyLabelModule):
@@ -36,31 +22,25 @@ class RHOLoss(NoisyLabelModule):
     batch's statistics and updated them twice per step), keeps round(keep_ratio * B) points by
     ``selection`` (selection/reducible.py) and descends their mean CE.
 
-    ``prepare`` runs the IL stage (methods/irreducible.py) before the fit and returns the datamodule
-    restricted to the training points the IL model did not see. Every selection rule trains on that same
-    restricted set, so the ablations (``uniform``, ``loss``, ``irreducible``) differ in the rule alone.
-    ``il_model`` comes first in the method config so that its initialization depends on the seed and its
-    own config only (both part of the IL cache key), not on the target network's.
+    The IL stage (stages/irreducible_loss.py, ``stages.irreducible_loss``) runs before the fit and hands it
+    the datamodule restricted to the training points the IL model did not see, with every point's IL in
+    ``datamodule.per_sample["irreducible_loss"]``. Every selection rule trains on that same restricted set,
+    so the ablations (``uniform``, ``loss``, ``irreducible``) differ in the rule alone.
     """
 
     shows_selection = True
 
-    def __init__(self, *, il_model: nn.Module, net: nn.Module, num_classes: int, optimizer: Callable,
-                 scheduler: Optional[Callable] = None, il_optimizer: Callable, selection: str = "reducible_loss",
-                 keep_ratio: float = 0.1, holdout_fraction: float = 0.5, holdout_seed: int = 0,
-                 il_epochs: int = 50, il_path: Optional[str] = None, cache_dir: Optional[str] = None,
-                 selection_eval_bn: bool = True):
+    def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
+                 selection: str = "reducible_loss", keep_ratio: float = 0.1, selection_eval_bn: bool = True,
+                 selection_scope: str = "local"):
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         if selection not in SELECTION_RULES:
             raise UserError(f"method.selection={selection} is unknown; choose from: {', '.join(SELECTION_RULES)}")
         if not 0.0 < keep_ratio <= 1.0:
             raise UserError(f"method.keep_ratio={keep_ratio} is outside (0, 1]")
         self.selection_rule, self.keep_ratio, self.selection_eval_bn = selection, keep_ratio, selection_eval_bn
-        self.stage = IrreducibleLossStage(model=il_model, optimizer=il_optimizer, num_classes=num_classes,
-                                          holdout_fraction=holdout_fraction, holdout_seed=holdout_seed,
-                                          epochs=il_epochs, il_path=il_path, cache_dir=cache_dir)
+        self.selection_scope, self._kept_total = selection_scope, None  # global: top-k over all processes' batches
         self.variant = None if selection == "reducible_loss" else selection  # the ablations' names in summaries
-        self.summary_extra: dict = {}
         self.register_buffer("irreducible", torch.zeros(0), persistent=False)  # IL per global index
         # noisy share of the selected points and of the large batch: every step, and their epoch means
         # (per step: this rank's batch; per epoch: synced means, computed on every rank in on_train_epoch_end —
@@ -70,25 +50,18 @@ class RHOLoss(NoisyLabelModule):
         self.generator: Optional[torch.Generator] = None  # uniform selection, reseeded every epoch
         self._chosen: Optional[torch.Tensor] = None
 
-    # -- the IL stage, before the fit ----------------------------------------------------------------
-    def prepare(self, datamodule, *, cfg, trainer):
-        """IL of every training point (trained, cached or given), then the datamodule of the target: the
-        training split without the IL model's holdout points."""
-        il = self.stage.run(datamodule, key=irreducible_loss_key(cfg), seed=cfg.seed, trainer=trainer)
-        self.irreducible = torch.as_tensor(il.losses, dtype=torch.float32)
-        target = np.setdiff1d(datamodule.train_indices.numpy(), il.holdout)
-        if len(target) < datamodule.batch_size:
-            raise UserError(f"RHO-LOSS leaves {len(target)} training points for the target model, fewer than one "
-                            f"large batch (data.batch_size={datamodule.batch_size}); lower method.holdout_fraction "
-                            "or data.batch_size")
-        self.summary_extra = {"selection": self.selection_rule, "irreducible_loss": {
-            "source": il.source, "path": str(il.path), "target_points": len(target), **il.info}}
-        return datamodule.with_train_indices(target)
+    def summary_facts(self) -> dict:
+        return {"selection": self.selection_rule}
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
-        if stage == "fit" and len(self.irreducible) != len(self.clean_labels):
-            raise RuntimeError("RHOLoss.prepare(datamodule, cfg=..., trainer=...) must run before the fit")
+        if stage != "fit":
+            return
+        il = self.trainer.datamodule.per_sample.get("irreducible_loss")
+        if il is None or len(il) != len(self.clean_labels):
+            raise UserError("method=rholoss needs the irreducible losses of the stage stages.irreducible_loss, "
+                            "which method=rholoss's config sets; keep that node")
+        self.irreducible = il.to(self.device, torch.float32)
 
     # -- training ------------------------------------------------------------------------------------
     def on_train_epoch_start(self) -> None:
@@ -109,11 +82,17 @@ class RHOLoss(NoisyLabelModule):
         x, y, index = batch
         net = self.nets[0]
         if not self.probing:  # a second pass for the optimizer (SAM) trains on the points chosen here
-            with torch.no_grad(), eval_mode(net, self.selection_eval_bn):
+            with torch.no_grad(), evaluation_mode(net) if self.selection_eval_bn else nullcontext():
                 logits = net(x)
-            keep = keep_count(len(y), self.keep_ratio)
-            kept = select_mask(self.selection_rule, loss=cross_entropy(logits.float(), y),
-                               irreducible=self.irreducible[index], keep=keep, generator=self.generator)
+            loss, irreducible = cross_entropy(logits.float(), y), self.irreducible[index]
+            if self.selection_scope == "global" and self.trainer.world_size > 1:
+                (loss, irreducible), mine = gather_global_batch(self, loss, irreducible)
+            self._kept_total = keep = keep_count(len(loss), self.keep_ratio)
+            kept = select_mask(self.selection_rule, loss=loss, irreducible=irreducible, keep=keep,
+                               generator=self.generator)
+            if len(kept) != len(y):  # global: this process's share, whose size varies (a host sync)
+                kept = kept[mine]
+                keep = int(kept.sum())
             self.observe(logits, y, index, kept=kept)
             clean = self.clean_labels[index]
             known = (clean >= 0).float()  # Clothing1M: the clean label of most training images is unknown
@@ -126,4 +105,7 @@ class RHOLoss(NoisyLabelModule):
             self.noisy_share_pool.update(pool)
             self._chosen = kept_positions(kept, keep)
         chosen = self._chosen
-        return cross_entropy(net(x[chosen]), y[chosen]).mean()
+        losses = cross_entropy(net(x[chosen]), y[chosen])
+        if self.selection_scope == "global" and self.trainer.world_size > 1:
+            return global_kept_mean(self, losses, torch.ones_like(losses), self._kept_total)
+        return losses.mean()

@@ -35,10 +35,6 @@ class SOP(NoisyLabelModule):
         self.consistency, self.balance, self.num_classes = consistency, balance, num_classes
         self._rows = None  # (index, u leaf, v leaf) of the last loss pass
 
-    def prepare(self, datamodule, *, cfg, trainer):
-        """SOP+ trains on a weak and a strong view of each image."""
-        return datamodule.with_views("weak", "strong") if self.consistency > 0 else datamodule
-
     def setup(self, stage: str) -> None:
         super().setup(stage)
         if self.per_sample is None:  # u, v ~ N(0, std²), drawn from the seed alone: the same on every rank
@@ -52,7 +48,8 @@ class SOP(NoisyLabelModule):
         x, y, index = batch
         weak, *strong = x if isinstance(x, (tuple, list)) else (x,)
         if self.consistency > 0 and not strong:
-            raise UserError("method=sop_plus needs a strong view of each image; SOP+.prepare gives it")
+            raise UserError("method.consistency > 0 (SOP+) needs a strong view of each image: keep the stage "
+                            "stages.views of method=sop_plus's config")
         logits = self.nets[0](torch.cat([weak, *strong]) if strong else weak)
         logits, strong_logits = (logits[:len(y)], logits[len(y):]) if strong else (logits, None)
         u = self.per_sample.u[index].clone().requires_grad_(True)

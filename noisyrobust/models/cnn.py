@@ -6,6 +6,7 @@ Convolutions followed by BatchNorm have no bias: BatchNorm's shift makes it redu
 from torch import Tensor, nn
 
 from noisyrobust.errors import UserError
+from noisyrobust.models.compile import compilable
 
 
 def _conv_bn(cin: int, cout: int, act: nn.Module, padding: int = 1) -> list[nn.Module]:
@@ -17,6 +18,7 @@ def _require(size: int, need: int, net: str, why: str) -> None:
         raise UserError(f"{net} needs image_size >= {need} ({why}), got image_size={size}; pick a model for this data")
 
 
+@compilable
 class CoteachingCNN(nn.Module):
     """The Co-teaching 9-conv CNN: 3x128 -> pool -> 3x256 -> pool -> 512,256,128 unpadded -> GAP."""
 
@@ -53,6 +55,7 @@ class CoteachingCNN(nn.Module):
         return self.fc(self.features(x))
 
 
+@compilable
 class JoCoRCNN(nn.Module):
     """JoCoR's 7-layer CIFAR CNN: 64,64 -> pool -> 128,128 -> pool -> 196,16 -> pool -> Linear."""
 
@@ -73,6 +76,7 @@ class JoCoRCNN(nn.Module):
         return self.fc(self.features(x))
 
 
+@compilable
 class LeNet(nn.Module):
     """Co-teaching+'s CIFAR-10 LeNet: conv6@5x5 -> pool -> conv16@5x5 -> pool -> FC120 -> FC84 -> FC."""
 
@@ -93,6 +97,7 @@ class LeNet(nn.Module):
         return self.net(x)
 
 
+@compilable
 class SCECNN(nn.Module):
     """The SCE paper's 8-layer CIFAR-10 CNN: 64,64 / 128,128 / 196,196, a pool after each pair,
     then FC256 (BatchNorm, ReLU) -> FC."""

@@ -4,7 +4,10 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from noisyrobust.models.compile import compilable
 
+
+@compilable
 class MLP(nn.Module):
     """Flatten -> (Linear -> ReLU [-> Dropout]) per hidden width -> Linear to logits."""
 

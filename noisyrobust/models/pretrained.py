@@ -15,6 +15,7 @@ from torchvision.models import resnet
 
 from noisyrobust.data.download import one_line
 from noisyrobust.errors import UserError
+from noisyrobust.models.compile import compilable
 
 # torchvision's file names (ImageNet-1k weights); the original V1 weights, which the papers fine-tuned, first
 WEIGHT_FILES = {"resnet18": ["resnet18-f37072fd.pth"], "resnet50": ["resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"]}
@@ -93,6 +94,7 @@ def _weights_file(arch: str, weights_path, download: bool) -> Path:
     return find_weights(arch, weights_path)
 
 
+@compilable
 class ResNet50(_ImageNetResNet):
     """ResNet-50 (He et al. 2016), torchvision's ImageNet architecture; ``pretrained``: ImageNet weights
     from ``weights_path`` or the torchvision cache (``download``: fetch them there first if missing)."""
@@ -105,6 +107,7 @@ class ResNet50(_ImageNetResNet):
                          image_size=image_size, pretrained=pretrained, weights_path=weights_path, download=download)
 
 
+@compilable
 class ResNet18(_ImageNetResNet):
     """ResNet-18 (He et al. 2016), torchvision's ImageNet architecture; weights as for ResNet50."""
 

@@ -5,6 +5,8 @@ from collections.abc import Sequence
 
 from torch import Tensor, nn
 
+from noisyrobust.models.compile import compilable
+
 
 def _conv3x3(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)  # BatchNorm supplies the shift
@@ -82,16 +84,19 @@ class _ResNet(nn.Module):
 # these nets size-agnostic.
 
 
+@compilable
 class PreActResNet18(_ResNet):
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__(in_channels, num_classes, (64, 128, 256, 512), (2, 2, 2, 2), preact=True)
 
 
+@compilable
 class ResNet34(_ResNet):
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__(in_channels, num_classes, (64, 128, 256, 512), (3, 4, 6, 3), preact=False)
 
 
+@compilable
 class ResNet32(_ResNet):
     """6n+2 layers with n = 5."""
 
@@ -99,6 +104,7 @@ class ResNet32(_ResNet):
         super().__init__(in_channels, num_classes, (16, 32, 64), (5, 5, 5), preact=False)
 
 
+@compilable
 class ResNet44(_ResNet):
     """6n+2 layers with n = 7."""
 

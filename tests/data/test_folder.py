@@ -87,3 +87,28 @@ def test_num_classes_must_match_the_classes_found(tmp_path):
     write_image_folder(tmp_path, {"a": 2, "b": 2}, test_counts={"a": 1})
     with pytest.raises(UserError, match="data.num_classes=3 but .* holds 2 classes: a, b"):
         datamodule(tmp_path).setup()
+
+
+def test_a_label_only_in_the_test_csv_is_refused_like_a_test_only_class_folder(tmp_path):
+    write_csv(tmp_path / "train.csv", [(f"img/{i}.jpg", ["dog", "cat"][i % 2]) for i in range(4)])
+    write_csv(tmp_path / "test.csv", [("img/4.jpg", "cat"), ("img/5.jpg", "bird")])
+    with pytest.raises(UserError, match=r"test.csv has labels not in .*train.csv: bird"):
+        find_classes(tmp_path)
+    write_csv(tmp_path / "train.csv", [(f"img/{i}.jpg", i % 2) for i in range(4)])
+    write_csv(tmp_path / "test.csv", [("img/4.jpg", 1), ("img/5.jpg", 2)])  # integer labels: class 2 unseen
+    with pytest.raises(UserError, match="labels not in"):
+        find_classes(tmp_path)
+
+
+def test_the_class_list_is_logged_and_a_class_with_few_images_is_named(tmp_path, caplog):
+    rng = np.random.default_rng(0)
+    for i in range(12):
+        write_jpeg(tmp_path / "img" / f"{i}.jpg", rng)
+    # integer labels 0..3: class 2 has no image, class 3 only two
+    write_csv(tmp_path / "train.csv", [(f"img/{i}.jpg", y) for i, y in enumerate([0] * 5 + [1] * 5 + [3] * 2)])
+    with caplog.at_level("INFO", logger="noisyrobust.data.folder"):
+        files = load_image_folder(tmp_path)
+    assert files.classes == ("0", "1", "2", "3")
+    assert "4 classes: 0 (5), 1 (5), 2 (0), 3 (2)" in caplog.text
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == ["classes with fewer than 5 training images: 2 (0), 3 (2)"]

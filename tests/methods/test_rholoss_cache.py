@@ -14,12 +14,12 @@ import torch
 from conftest import compose_cfg
 
 from noisyrobust.errors import UserError
-from noisyrobust.methods import irreducible
-from noisyrobust.methods.irreducible import BestOnValidation, IrreducibleLossStage, irreducible_loss_key
+from noisyrobust.stages import irreducible_loss as irreducible
+from noisyrobust.stages.irreducible_loss import BestOnValidation, IrreducibleLossStage
 from noisyrobust.noise import load_noisy_labels
 
 N_TRAIN = 1797 - 360  # digits: the training set (validation included) beside the fixed clean test split
-LOGGER = "noisyrobust.methods.irreducible"
+LOGGER = "noisyrobust.stages.irreducible_loss"
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def rho(fit, tmp_path, caplog):
 
     def _run(*overrides, name):
         caplog.clear()
-        summary, out = fit("method=rholoss", "noise=sym0.4", "method.il_epochs=3",
+        summary, out = fit("method=rholoss", "noise=sym0.4", "stages.irreducible_loss.epochs=3",
                            f"paths.cache_dir={tmp_path / 'cache'}", *overrides, name=name)
         return summary, out, [r.getMessage() for r in caplog.records if r.name == LOGGER]
 
@@ -82,27 +82,28 @@ def test_target_trains_on_the_training_split_without_the_holdout(rho):
 
 def test_what_determines_the_il_changes_the_cache_key_and_nothing_else_does(tmp_path):
     def key(*overrides):
-        return irreducible_loss_key(compose_cfg(tmp_path, "method=rholoss", "noise=sym0.4", *overrides))
+        cfg = compose_cfg(tmp_path, "method=rholoss", "noise=sym0.4", *overrides)
+        return hydra.utils.instantiate(cfg.stages.irreducible_loss).key
 
     base = key()
     assert len(base) == 16
     for same in (["method.keep_ratio=0.2"], ["trainer.max_epochs=7"], ["selection=uniform"],
-                 ["data.eval_batch_size=100"], ["optimizer.lr=0.1", "optimizer@method.il_optimizer=adam"],
+                 ["data.eval_batch_size=100"], ["optimizer.lr=0.1", "optimizer@stages.irreducible_loss.optimizer=adam"],
                  ["method.selection_eval_bn=false"], ["paths.cache_dir=/elsewhere"]):
         assert key(*same) == base, same
     for other in (["noise.seed=5"], ["noise.rate=0.3"], ["noise=pair0.45"], ["seed=1"],
-                  ["model@method.il_model=mlp", "method.il_model.hidden=[32]"], ["model.hidden=[32]"],
-                  ["optimizer@method.il_optimizer=sgd"],
-                  ["optimizer@method.il_optimizer=adam", "method.il_optimizer.lr=0.01"],
-                  ["optimizer.lr=0.01"], ["method.il_epochs=4"], ["method.holdout_fraction=0.4"],
-                  ["method.holdout_seed=9"], ["data.batch_size=160"], ["data.val_fraction=0.2"],
+                  ["model@stages.irreducible_loss.model=mlp", "stages.irreducible_loss.model.hidden=[32]"], ["model.hidden=[32]"],
+                  ["optimizer@stages.irreducible_loss.optimizer=sgd"],
+                  ["optimizer@stages.irreducible_loss.optimizer=adam", "stages.irreducible_loss.optimizer.lr=0.01"],
+                  ["optimizer.lr=0.01"], ["stages.irreducible_loss.epochs=4"], ["stages.irreducible_loss.holdout_fraction=0.4"],
+                  ["stages.irreducible_loss.holdout_seed=9"], ["data.batch_size=160"], ["data.val_fraction=0.2"],
                   ["trainer.precision=bf16-mixed"]):
         assert key(*other) != base, other
 
 
 def test_a_change_of_noise_seed_or_il_model_misses_the_cache(rho):
     a, _, _ = rho(name="a")
-    for overrides in (["noise.seed=5"], ["model@method.il_model=mlp", "method.il_model.hidden=[32]"]):
+    for overrides in (["noise.seed=5"], ["model@stages.irreducible_loss.model=mlp", "stages.irreducible_loss.model.hidden=[32]"]):
         other, _, messages = rho(*overrides, name="other")
         assert other["irreducible_loss"]["source"] == "trained", overrides
         assert other["irreducible_loss"]["path"] != a["irreducible_loss"]["path"]
@@ -113,7 +114,7 @@ def test_a_given_il_path_is_used_without_training(rho, tmp_path, monkeypatch):
     a, _, _ = rho(name="a")
     forbid_il_training(monkeypatch)
     given = a["irreducible_loss"]["path"]
-    b, _, messages = rho(f"method.il_path={given}", f"paths.cache_dir={tmp_path / 'empty'}", name="b")
+    b, _, messages = rho(f"stages.irreducible_loss.il_path={given}", f"paths.cache_dir={tmp_path / 'empty'}", name="b")
     assert b["irreducible_loss"]["source"] == "il_path"
     assert messages[0].startswith(f"RHO-LOSS: using the given il_path {given}")
     assert not (tmp_path / "empty").exists()
@@ -133,7 +134,7 @@ def test_a_given_il_path_of_another_training_set_is_refused(rho, tmp_path, case)
     expected = {"size": f"irreducible-loss file {path} holds 100 losses, but this training set has {N_TRAIN} points",
                 "labels": f"irreducible-loss file {path} was computed on other noisy labels (labels checksum "
                           f"0123456789abcdef, this run {checksum})",
-                "missing": f"method.il_path {path} does not exist",
+                "missing": f"stages.irreducible_loss.il_path {path} does not exist",
                 "unreadable": f"irreducible-loss file {path} is not readable"}[case]
     if case == "size":
         write_il(path, size=100, checksum=checksum)
@@ -142,14 +143,14 @@ def test_a_given_il_path_of_another_training_set_is_refused(rho, tmp_path, case)
     elif case == "unreadable":
         path.write_bytes(b"not an npz")
     with pytest.raises(UserError) as e:
-        rho(f"method.il_path={path}", name="b")
+        rho(f"stages.irreducible_loss.il_path={path}", name="b")
     assert expected in str(e.value)
 
 
 def test_a_given_il_path_without_holdout_trains_the_target_on_the_whole_training_split(rho, tmp_path):
     a, _, _ = rho(name="a")
     path = write_il(tmp_path / "given.npz", size=N_TRAIN, checksum=a["noise"]["checksum"])
-    b, _, _ = rho(f"method.il_path={path}", name="b")
+    b, _, _ = rho(f"stages.irreducible_loss.il_path={path}", name="b")
     assert b["irreducible_loss"]["target_points"] == 1293  # 1,437 minus the 10% validation split
 
 
@@ -170,7 +171,7 @@ def test_il_checkpoint_is_the_epoch_best_on_validation_never_test():
 
 
 def test_the_stored_il_comes_from_the_best_validation_epoch(rho):
-    summary, _, _ = rho("method.il_epochs=6", name="a")
+    summary, _, _ = rho("stages.irreducible_loss.epochs=6", name="a")
     info = summary["irreducible_loss"]
     by_epoch = info["val_acc_by_epoch"]
     assert len(by_epoch) == 6
@@ -187,12 +188,14 @@ def test_a_process_other_than_global_rank_zero_never_trains_or_writes(tmp_path):
     cfg = compose_cfg(tmp_path, "method=rholoss", "noise=sym0.4")
     dm = hydra.utils.instantiate(cfg.data, noise=None)
     dm.setup("fit")
-    stage = IrreducibleLossStage(model=torch.nn.Linear(64, 10), optimizer=torch.optim.Adam, num_classes=10,
+    stage = IrreducibleLossStage(model={"_target_": "torch.nn.Linear", "in_features": 64, "out_features": 10},
+                                 optimizer={"_target_": "torch.optim.Adam", "_partial_": True}, num_classes=10,
                                  holdout_fraction=0.5, holdout_seed=0, epochs=1, il_path=None,
-                                 cache_dir=str(tmp_path / "cache"))
+                                 cache_dir=str(tmp_path / "cache"), key={"data": {}, "noise": {}, "seed": 0,
+                                                                         "precision": "32-true"})
     rank1 = SimpleNamespace(is_global_zero=False, global_rank=1)
     with pytest.raises(UserError, match="process of global rank 1 found no irreducible losses"):
-        stage.run(dm, key="0" * 16, seed=0, trainer=rank1)
+        stage.run(dm, trainer=rank1)
     assert not (tmp_path / "cache").exists()
 
 
@@ -219,3 +222,18 @@ def test_a_resumed_run_reuses_the_il_and_ends_like_an_uninterrupted_one(rho, sel
     assert any("(cache hit)" in m for m in messages)
     for key in ("epochs", "test_acc_last", "test_acc_mean_last10", "best_val_epoch"):
         assert resumed[key] == full[key], key
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:100], lambda b: b"\x00" * 64], ids=["truncated", "garbage"])
+def test_a_corrupt_cache_file_is_retrained_with_a_warning(rho, damage):
+    first, _, _ = rho(name="a")
+    path = first["irreducible_loss"]["path"]
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(damage(data))
+    second, _, messages = rho(name="b")
+    assert any(m.startswith("RHO-LOSS: ignoring the cached file") and "not readable" in m for m in messages)
+    assert second["irreducible_loss"]["source"] == "trained"
+    with np.load(path) as f:  # replaced by a readable file
+        assert f["irreducible_loss"].shape == (N_TRAIN,)

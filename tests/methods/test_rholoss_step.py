@@ -37,8 +37,7 @@ def bn_net(seed=0):
 
 def make(tmp_path, monkeypatch, net, **kwargs):
     kwargs = {"keep_ratio": 0.5, **kwargs}
-    module = RHOLoss(il_model=nn.Linear(4, 3), net=net, num_classes=3, optimizer=partial(torch.optim.Adam, lr=1e-3),
-                     il_optimizer=partial(torch.optim.Adam, lr=1e-3), cache_dir=str(tmp_path), **kwargs)
+    module = RHOLoss(net=net, num_classes=3, optimizer=partial(torch.optim.Adam, lr=1e-3), **kwargs)
     module.register_buffer("clean_labels", torch.tensor(CLEAN), persistent=False)
     module.irreducible = torch.tensor(IL)
     spy = SimpleNamespace(logs={})
@@ -65,7 +64,7 @@ def test_step_trains_on_the_top_reducible_loss_points_with_mean_ce(tmp_path, mon
     loss = module.training_loss(batch())
     x, y = torch.tensor(X), torch.tensor(Y)
     assert loss.item() == pytest.approx(F.cross_entropy(net(x[kept]), y[kept]).item(), rel=1e-6)
-    assert module.selection.compute()["select/ratio"].item() == pytest.approx(0.5)
+    assert module.outcomes.compute()["select/ratio"].item() == pytest.approx(0.5)
     loss.backward()
     assert net.weight.grad is not None and net.weight.grad.abs().sum() > 0
 
@@ -100,7 +99,7 @@ def test_probing_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeyp
     module, spy = make(tmp_path, monkeypatch, net)
     kept = expected_kept(net)
     module.training_loss(batch())
-    seen = module.selection.seen.item()
+    seen = module.outcomes.counts()["seen"].item()
     logged = dict(spy.logs)
     with torch.no_grad():  # as SAM's ascent: other weights, under which other points would be selected
         net.weight.mul_(-3.0)
@@ -110,7 +109,7 @@ def test_probing_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeyp
     x, y = torch.tensor(X), torch.tensor(Y)
     assert loss.item() == pytest.approx(F.cross_entropy(net(x[kept]), y[kept]).item(), rel=1e-6)
     assert expected_kept(net) != kept
-    assert module.selection.seen.item() == seen and spy.logs.keys() == logged.keys()
+    assert module.outcomes.counts()["seen"].item() == seen and spy.logs.keys() == logged.keys()
     assert module.noisy_share.update_count == 1
 
 
@@ -132,11 +131,20 @@ def test_noisy_share_of_the_selected_points_and_of_the_large_batch_are_logged(tm
 @pytest.mark.parametrize("kwargs, message", [
     ({"selection": "smallest"}, "method.selection=smallest is unknown; choose from: reducible_loss, loss"),
     ({"keep_ratio": 0.0}, "method.keep_ratio=0.0 is outside (0, 1]"),
-    ({"holdout_fraction": 1.0}, "method.holdout_fraction=1.0 is outside (0, 1)"),
-    ({"il_epochs": 0}, "method.il_epochs=0 must be >= 1"),
 ])
 def test_bad_options_are_one_clear_error(tmp_path, kwargs, message):
     with pytest.raises(UserError) as e:
-        RHOLoss(il_model=nn.Linear(4, 3), net=nn.Linear(4, 3), num_classes=3, optimizer=torch.optim.Adam,
-                il_optimizer=torch.optim.Adam, cache_dir=str(tmp_path), **kwargs)
+        RHOLoss(net=nn.Linear(4, 3), num_classes=3, optimizer=torch.optim.Adam, **kwargs)
+    assert message in str(e.value)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"holdout_fraction": 1.0}, "stages.irreducible_loss.holdout_fraction=1.0 is outside (0, 1)"),
+    ({"epochs": 0}, "stages.irreducible_loss.epochs=0 must be >= 1"),
+])
+def test_bad_stage_options_are_one_clear_error(kwargs, message):
+    from noisyrobust.stages import IrreducibleLossStage
+
+    with pytest.raises(UserError) as e:
+        IrreducibleLossStage(model={}, optimizer={}, num_classes=3, cache_dir="/tmp", key={}, **kwargs)
     assert message in str(e.value)

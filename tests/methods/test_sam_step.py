@@ -58,9 +58,7 @@ class DiagnosticsAtStepEnd(Callback):
     """The diagnostic metrics' states right after the step (the epoch end resets them)."""
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx):
-        self.states = {f"{name}.{key}": int(value) for name in ("memorization", "selection")
-                       for key, value in getattr(module, name).metric_state.items()}
-        self.states["train_acc.samples"] = int(module.train_acc.tp.sum() + module.train_acc.fn.sum())
+        self.states = {key: int(value) for key, value in module.outcomes.counts().items()}
 
 
 def train_one_step(module):
@@ -123,9 +121,9 @@ def test_diagnostics_are_recorded_once_per_sam_step(method):
                                                                                net_with_batchnorm(2)]))
     assert with_sam == with_sgd
     masks = 2 if method is CoTeaching else 1  # Co-teaching scores both networks' selections
-    assert with_sam["selection.seen"] == masks * N
-    assert with_sam["memorization.noisy"] + with_sam["memorization.clean"] == N
-    assert with_sam["memorization.noisy"] == 5 and with_sam["train_acc.samples"] == N
+    assert with_sam["seen"] == masks * N
+    assert with_sam["noisy"] + with_sam["clean"] == N
+    assert with_sam["noisy"] == 5 and with_sam["samples"] == N
 
 
 class NoUpdateAtTheAscendedPoint(Standard):
@@ -152,4 +150,4 @@ def test_no_loss_at_the_ascended_point_restores_w_and_skips_the_step():
     assert bn_buffers(net).keys() == bn_buffers(one_forward).keys()
     for key, value in bn_buffers(one_forward).items():
         assert torch.equal(bn_buffers(net)[key], value), key
-    assert states["train_acc.samples"] == N  # the first pass was still observed, once
+    assert states["samples"] == N  # the first pass was still observed, once

@@ -189,7 +189,7 @@ def test_coteaching_scores_both_selections(monkeypatch):
     module, spy = make(CoTeaching, 20, monkeypatch)
     module.training_loss(batch())
     # kept {1,3,4} (all clean) and {0,2,4} (0 noisy): 5 clean of 6 kept, 12 seen
-    quality = module.selection.compute()
+    quality = module.outcomes.compute()
     assert quality["select/precision"].item() == pytest.approx(5 / 6)
     assert quality["select/ratio"].item() == pytest.approx(6 / 12)
 
@@ -300,7 +300,8 @@ def test_coteaching_plus_skips_the_update_when_the_nets_agree_everywhere(monkeyp
     assert spy.reduced == [(0.0, "sum")]
     assert spy.logs == [] and spy.kept is None
     # the batch is still observed, with nothing kept
-    assert int(module.selection.seen) == 6 and int(module.selection.kept) == 0
+    counts = module.outcomes.counts()
+    assert int(counts["seen"]) == 6 and int(counts["kept"]) == 0
 
 
 def test_coteaching_plus_does_not_skip_when_another_rank_disagrees(monkeypatch):

@@ -5,20 +5,24 @@ validation split (never on test: the reference code's pitfall), and IL(x, y) = C
 point's given label, for every training point. The losses are stored in
 ``<cache_dir>/irreducible_loss/<data>_<key>.npz``, ``key`` hashing exactly what determines them, so a
 second run with the same data, noise, seed, holdout and IL model reuses them.
+
+A stage of the run (config node ``stages.irreducible_loss``, set by ``method=rholoss``): ``run`` hands the fit
+the datamodule without the holdout points, with every point's IL in ``datamodule.per_sample``.
 """
 import copy
 import hashlib
 import json
 import logging
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
-from torch import nn
+import hydra
+from omegaconf import OmegaConf
 
 from noisyrobust.errors import UserError
 from noisyrobust.files import atomic_write
@@ -33,22 +37,21 @@ FORMAT_VERSION = 1
 _DATA_KEYS_WITHOUT_EFFECT = ("eval_batch_size", "num_workers")
 
 
-def irreducible_loss_key(cfg: DictConfig) -> str:
+def irreducible_loss_key(*, data: dict, noise: dict, seed: int, precision: str, holdout_fraction: float,
+                         holdout_seed: int, model: dict, optimizer: dict, epochs: int) -> str:
     """16 hex characters of the SHA-256 of what determines the irreducible losses: the data config (the
     points, their transforms, the validation split, the batches the IL model trains on), the noise config
     with its seed (the labels), the run seed (IL model initialization, dropout), the holdout fraction and
     seed, the IL model, its optimizer and epochs, and the numeric precision."""
-    data = OmegaConf.to_container(cfg.data, resolve=True)
+    data = copy.deepcopy(data)
     for k in _DATA_KEYS_WITHOUT_EFFECT:
         data.pop(k, None)
     if isinstance(data.get("source"), dict):
         data["source"].pop("download", None)
-    m = cfg.method
-    what = {"format": FORMAT_VERSION, "data": data, "noise": OmegaConf.to_container(cfg.noise, resolve=True),
-            "seed": cfg.seed, "holdout_fraction": m.holdout_fraction, "holdout_seed": m.holdout_seed,
-            "il_model": OmegaConf.to_container(m.il_model, resolve=True),
-            "il_optimizer": OmegaConf.to_container(m.il_optimizer, resolve=True), "il_epochs": m.il_epochs,
-            "precision": str(cfg.trainer.get("precision", "32-true"))}
+    model = {k: v for k, v in model.items() if k != "compile"}  # how the IL model runs, not what it computes
+    what = {"format": FORMAT_VERSION, "data": data, "noise": noise, "seed": seed, "holdout_fraction": holdout_fraction,
+            "holdout_seed": holdout_seed, "il_model": model, "il_optimizer": optimizer, "il_epochs": epochs,
+            "precision": str(precision)}
     return hashlib.sha256(json.dumps(what, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -83,14 +86,14 @@ def load_irreducible_losses(path: Path, *, size: int, checksum: str, source: str
     """Read an IL file and refuse one computed for another training set: its size and its noisy labels'
     checksum must match this run's. ``holdout`` is optional (absent: an IL model trained elsewhere)."""
     if not path.is_file():
-        raise UserError(f"method.il_path {path} does not exist")
+        raise UserError(f"stages.irreducible_loss.il_path {path} does not exist")
     try:
         with np.load(path, allow_pickle=False) as f:
             losses = np.asarray(f["irreducible_loss"], dtype=np.float32)
             holdout = np.asarray(f["holdout"], dtype=np.int64) if "holdout" in f else np.zeros(0, np.int64)
             saved_checksum = str(f["labels_checksum"]) if "labels_checksum" in f else None
             info = json.loads(str(f["info"])) if "info" in f else {}
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:  # a truncated or corrupt file
         raise UserError(f"irreducible-loss file {path} is not readable: needs an array 'irreducible_loss' "
                         f"({type(e).__name__})") from None
     if losses.ndim != 1 or len(losses) != size:
@@ -130,27 +133,59 @@ class IrreducibleLossModel(Standard):
         return index, cross_entropy(self.nets[0](x).float(), y)
 
 
-class IrreducibleLossStage:
-    """Train the IL model (or reuse its stored losses) for one run. See the module docstring."""
+@dataclass
+class StageResult:
+    """What a stage hands the fit: the datamodule to train on (per-sample facts in ``per_sample``) and
+    the facts the summary reports under the stage's name."""
 
-    def __init__(self, *, model: nn.Module, optimizer: Callable, num_classes: int, holdout_fraction: float,
-                 holdout_seed: int, epochs: int, il_path: Optional[str], cache_dir: Optional[str]):
+    datamodule: object
+    summary: dict
+
+
+class IrreducibleLossStage:
+    """Train the IL model (or reuse its stored losses) for one run. See the module docstring. ``model`` and
+    ``optimizer`` are configs, built here (right after the run seeds the RNG: the IL model's initialization
+    depends on the seed and its own config only, both in the cache key); ``key`` holds the run's ``data``,
+    ``noise``, ``seed`` and ``precision`` configs, hashed with the stage's own settings."""
+
+    def __init__(self, *, model, optimizer, num_classes: int, holdout_fraction: float = 0.5, holdout_seed: int = 0,
+                 epochs: int = 50, il_path: Optional[str] = None, cache_dir: Optional[str] = None, key: dict):
+        where = "stages.irreducible_loss"
         if not 0.0 < holdout_fraction < 1.0:
-            raise UserError(f"method.holdout_fraction={holdout_fraction} is outside (0, 1)")
+            raise UserError(f"{where}.holdout_fraction={holdout_fraction} is outside (0, 1)")
         if epochs < 1:
-            raise UserError(f"method.il_epochs={epochs} must be >= 1")
+            raise UserError(f"{where}.epochs={epochs} must be >= 1")
         if il_path is None and not cache_dir:
-            raise UserError("method.cache_dir is empty: RHO-LOSS stores its irreducible losses there "
-                            "(default ${paths.cache_dir}); or give method.il_path")
-        self.model, self.optimizer, self.num_classes = model, optimizer, num_classes
-        self.holdout_fraction, self.holdout_seed, self.epochs = holdout_fraction, holdout_seed, epochs
+            raise UserError(f"{where}.cache_dir is empty: RHO-LOSS stores its irreducible losses there "
+                            f"(default ${{paths.cache_dir}}); or give {where}.il_path")
+        self.key = irreducible_loss_key(**_plain(key), holdout_fraction=holdout_fraction, holdout_seed=holdout_seed,
+                                        model=_plain(model), optimizer=_plain(optimizer), epochs=epochs)
+        self.seed = int(key["seed"])
+        self.model, self.optimizer = hydra.utils.instantiate(model), hydra.utils.instantiate(optimizer)
+        self.num_classes, self.holdout_fraction, self.holdout_seed = num_classes, holdout_fraction, holdout_seed
+        self.epochs = epochs
         self.il_path = Path(il_path).expanduser().resolve() if il_path else None
         self.cache_dir = Path(cache_dir).expanduser().resolve() if cache_dir else None
 
-    def run(self, datamodule, *, key: str, seed: int, trainer: pl.Trainer) -> IrreducibleLosses:
+    def run(self, datamodule, *, trainer: pl.Trainer) -> StageResult:
+        """IL of every training point (trained, cached or given), and the datamodule of the target: the
+        training split without the IL model's holdout points."""
+        il = self.losses(datamodule, trainer=trainer)
+        target = np.setdiff1d(datamodule.train_indices.numpy(), il.holdout)
+        if len(target) < datamodule.batch_size:
+            raise UserError(f"RHO-LOSS leaves {len(target)} training points for the target model, fewer than one "
+                            f"large batch (data.batch_size={datamodule.batch_size}); lower "
+                            "stages.irreducible_loss.holdout_fraction or data.batch_size")
+        fit_data = datamodule.with_train_indices(target)
+        fit_data.per_sample = {**datamodule.per_sample, "irreducible_loss": torch.as_tensor(il.losses)}
+        return StageResult(fit_data, {"source": il.source, "path": str(il.path), "target_points": len(target),
+                                      **il.info})
+
+    def losses(self, datamodule, *, trainer: pl.Trainer) -> IrreducibleLosses:
         """IL of every training point: from ``il_path`` if given, else from the cache, else trained (by
         global rank 0 only, which writes the cache before DDP starts the other processes)."""
         size, checksum = len(datamodule.noisy_labels), labels_checksum(datamodule.noisy_labels.numpy())
+        key, seed = self.key, self.seed
         if self.il_path is not None:
             il = load_irreducible_losses(self.il_path, size=size, checksum=checksum, source="il_path")
             log.info("RHO-LOSS: using the given il_path %s (%d irreducible losses, %d holdout points)",
@@ -167,7 +202,8 @@ class IrreducibleLossStage:
         if not trainer.is_global_zero:
             raise UserError(f"RHO-LOSS: process of global rank {trainer.global_rank} found no irreducible losses "
                             f"at {path}; with a launcher that starts every process at once (torchrun, SLURM), "
-                            "compute them first in a single-process run of the same command, or give method.il_path")
+                            "compute them first in a single-process run of the same command, or give "
+                            "stages.irreducible_loss.il_path")
         holdout, _ = holdout_split(datamodule.train_indices.numpy(), self.holdout_fraction, self.holdout_seed)
         log.info("RHO-LOSS: no stored irreducible losses for this data, noise, seed and IL model (key %s): "
                  "training the irreducible-loss model on %d holdout points for %d epochs", key, len(holdout),
@@ -184,7 +220,7 @@ class IrreducibleLossStage:
         the epoch that is best on the noisy validation split, and score every training point with it."""
         if len(holdout) < datamodule.batch_size:
             raise UserError(f"the RHO-LOSS holdout has {len(holdout)} points, fewer than one batch "
-                            f"(data.batch_size={datamodule.batch_size}); raise method.holdout_fraction or lower "
+                            f"(data.batch_size={datamodule.batch_size}); raise stages.irreducible_loss.holdout_fraction or lower "
                             "data.batch_size")
         module = IrreducibleLossModel(net=self.model, loss=CrossEntropy(), num_classes=self.num_classes,
                                       optimizer=self.optimizer)
@@ -206,6 +242,10 @@ class IrreducibleLossStage:
         assert not np.isnan(losses).any(), "every training point is scored once"
         self.model = None  # the IL model is not needed after its losses are stored
         return IrreducibleLosses(losses, holdout, "trained", Path(), {**info, "holdout_points": len(holdout)})
+
+
+def _plain(node) -> dict:
+    return OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else dict(node)
 
 
 def _describe(info: dict) -> str:
