@@ -138,7 +138,8 @@ class LabelIssues(Callback):
         if not trainer.is_global_zero:  # the refits and the kernel run once, on rank 0, which writes the files
             return {}
         scores.update(self._extra_scores(trainer, pl_module, datamodule, rows, given))
-        scores = {name: scores[name] for name in self.scores}  # the table's columns in the documented order
+        # the table's columns in the documented order, then the method's own
+        scores = {name: scores[name] for name in self.scores + list(method_scores)}
         table = issue_table(rows, given=given, suggested=suggested, clean=clean, scores=scores,
                             order_by=self.default_score)
         files = write_issue_table(run_dir, table)

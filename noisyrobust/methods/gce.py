@@ -17,7 +17,8 @@ class GCE(NoisyLabelModule):
     """Minimizes mean L_q. With ``truncated``: mean w_i (L_q - L_q(k)), w_i = 1 [p_y > k] under the model
     best on the noisy validation split so far (the last one without a split; the reference chose on the
     test set: a pitfall), recomputed over the whole training set at the start of epochs e with
-    e + 1 >= ``prune_start`` and (e + 1) % ``prune_every`` == 0. ``select/*`` scores the kept w_i = 1 set."""
+    e + 1 >= ``prune_start`` and (e + 1) % ``prune_every`` == 0 (never before a first epoch of training: an
+    untrained model would prune every sample). ``select/*`` scores the kept w_i = 1 set."""
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
                  q: float = 0.7, k: float = 0.5, truncated: bool = False, prune_start: int = 40, prune_every: int = 10):
@@ -50,7 +51,7 @@ class GCE(NoisyLabelModule):
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()
         e = self.current_epoch + 1
-        if self.truncated and e >= self.prune_start and e % self.prune_every == 0:
+        if self.truncated and self.current_epoch > 0 and e >= self.prune_start and e % self.prune_every == 0:
             self.prune()
 
     def prune(self) -> None:
