@@ -29,3 +29,15 @@ def test_state_after_an_epoch_is_the_same_on_two_processes_and_one(tmp_path, met
     if method == "sop":  # u moved from its N(0, 0.1²) start by lr_u * grad: the step itself matches, not only the sign
         start = torch.randn(len(a["u"]), 1, generator=torch.Generator().manual_seed(0)) * 0.1
         assert (a["u"] - start).abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("method, extra", [("sop", ["method.std=0.1"]), ("dividemix", ["method.warmup_epochs=1"]),
+                                           ("gce_truncated", ["method.prune_start=2", "method.prune_every=1"])])
+def test_a_resumed_run_reaches_the_per_sample_state_of_an_uninterrupted_one(fit, method, extra):
+    common = [f"method={method}", *COMMON, "trainer.max_epochs=4", *extra]
+    _, full = fit(*common, name="full")
+    _, half = fit(*common, "+trainer.max_steps=20", name="half")  # 2 of 4 epochs (10 steps each)
+    _, resumed = fit(*common, f"ckpt_path={half}/checkpoints/last.ckpt", name="resumed")
+    a, b = per_sample(full), per_sample(resumed)
+    for name in a:
+        torch.testing.assert_close(b[name], a[name], rtol=1e-5, atol=1e-6, msg=f"{method}: {name}")
