@@ -48,7 +48,9 @@ def run(data: list, out: Path, epochs: int, *extra) -> tuple:
         cfg.callbacks.fit_clock = {"_target_": "label_issue_scores.FitClock"}
     start = time.perf_counter()
     train(cfg)
-    return FIT[-1], time.perf_counter() - start
+    import label_issue_scores  # the module Hydra instantiated FitClock from (this file runs as __main__)
+
+    return label_issue_scores.FIT[-1], time.perf_counter() - start
 
 
 def main() -> None:

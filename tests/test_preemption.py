@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from conftest import FAST, ROOT, run_cli
 
@@ -97,3 +98,23 @@ def test_slurm_sigusr1_requeues_and_the_requeued_job_resumes_in_its_own_director
     with open(run_dir / "metrics.csv", newline="") as f:
         epochs = [int(r["epoch"]) for r in csv.DictReader(f) if r.get("test/acc")]
     assert epochs == list(range(12))  # every epoch once: those before the requeue kept, none twice
+
+
+@pytest.mark.slow
+def test_sigterm_to_a_ddp_run_stops_its_other_process_too(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = start([*FAST, "trainer=ddp_cpu", f"hydra.run.dir={run_dir}", f"paths.cache_dir={tmp_path / 'cache'}",
+                  *EPOCHS])
+    rc, out, err = stop_after_first_epoch(proc, run_dir, signal.SIGTERM)
+    assert rc == 128 + signal.SIGTERM and "Resume with:" in err, err[-2000:]
+    time.sleep(2)
+    left = [p for p in os.listdir("/proc") if p.isdigit() and str(run_dir).encode() in _cmdline(p)]
+    assert left == []  # Lightning's second process got the signal and ended as well
+
+
+def _cmdline(pid: str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""

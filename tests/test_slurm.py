@@ -1,5 +1,6 @@
 """The SLURM path without a cluster: scripts/slurm.sbatch run by bash with the variables of a one-task
-allocation and an `srun` that runs its command, and the submitit launcher config composed."""
+allocation and an `srun` that runs its command; the submitit launcher's config, and a sweep through it
+with fake sbatch/srun/sacct that run the job scripts submitit writes."""
 import json
 import os
 import subprocess
@@ -32,3 +33,23 @@ def test_the_slurm_launcher_is_submitits_with_a_requeue_before_the_time_limit():
     launcher = cfg.hydra.launcher
     assert launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
     assert launcher.signal_delay_s > 0 and launcher.max_num_timeout > 0
+
+
+def test_the_submitit_launcher_runs_each_run_of_a_sweep_as_a_slurm_job(tmp_path):
+    """`python train.py -m hydra/launcher=slurm ...` with fake sbatch/srun/sacct (tests/fake_slurm/) that run the
+    job scripts submitit writes: the sweep's runs finish, each in its own directory."""
+    fake = ROOT / "tests" / "fake_slurm"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "sbatch").write_text(f'#!/bin/sh\nexec "{sys.executable}" "{fake / "sbatch.py"}" "$@"\n')
+    (bin_dir / "sbatch").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{fake}:{os.environ['PATH']}", "FAKE_SLURM_DIR": str(tmp_path),
+           "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, str(ROOT / "train.py"), "-m", "hydra/launcher=slurm", "method=ce,sce",
+                        *FAST, "trainer.max_epochs=1", f"paths.log_dir={tmp_path / 'logs'}",
+                        f"paths.cache_dir={tmp_path / 'cache'}", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    summaries = sorted(json.loads(p.read_text())["method"] for p in (tmp_path / "sweep").glob("*/summary.json"))
+    assert summaries == ["ce", "sce"]
+    assert {"1000_0", "1000_1"} <= {p.name for p in (tmp_path / "sweep" / ".submitit").iterdir()}  # one array job

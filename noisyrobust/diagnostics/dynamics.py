@@ -1,6 +1,7 @@
-"""Training dynamics per sample, read off the training step's own forward (no second pass): each epoch's
-loss, margin, correctness and probabilities, folded into running aggregates of O(N) memory from which the
-free scores (mean loss, AUM, forgetting events, first-learned epoch) are computed."""
+"""Training dynamics per sample, read off the training step's own forward (no second pass): each step
+stores its logits (one scatter); at the end of the epoch the loss, margin, correctness and probabilities
+of every sample are derived from them at once and folded into running aggregates of O(N) memory, from which
+the free scores (mean loss, AUM, forgetting events, first-learned epoch) are computed."""
 from typing import Dict, List, Optional
 
 import numpy as np
@@ -14,15 +15,16 @@ from noisyrobust.diagnostics.scores import area_under_margin, first_learned_epoc
 class TrainingDynamics(torch.nn.Module):
     """Per-sample running aggregates over presentations (one per epoch a sample is trained on).
 
-    ``record(index, logits, given)`` writes this epoch's values (a scatter on the device); ``end_epoch(e)``
-    merges them across DDP ranks and folds them into the aggregates, identically on every rank. With
+    ``record(index, logits, given, epoch)`` stores this epoch's logits (a scatter on the device, no host
+    sync); ``end_epoch`` merges them across DDP ranks and folds them into the aggregates, identically on
+    every rank. With
     ``keep_trajectories`` the per-epoch loss, margin and correctness are also kept (on the CPU)."""
 
     def __init__(self, num_samples: int, num_classes: int, *, keep_trajectories: bool = False):
         super().__init__()
         self.num_samples, self.num_classes, self.keep_trajectories = num_samples, num_classes, keep_trajectories
-        self.epoch = PerSampleState(num_samples, trailing={"prob": (num_classes,)}, loss=torch.float32,
-                                    margin=torch.float32, correct=torch.bool, prob=torch.float32)
+        self.epoch = PerSampleState(num_samples, trailing={"logits": (num_classes,)}, logits=torch.float32,
+                                    given=torch.long)
         zeros = {"presentations": torch.int32, "loss_sum": torch.float64, "margin_sum": torch.float64,
                  "first_margin": torch.float32, "forgetting": torch.int32}
         for name, dtype in zeros.items():
@@ -36,10 +38,7 @@ class TrainingDynamics(torch.nn.Module):
 
     @torch.no_grad()
     def record(self, index: torch.Tensor, logits: torch.Tensor, given: torch.Tensor, epoch: int) -> None:
-        logits = logits.detach().float()
-        self.epoch.write(index, loss=F.cross_entropy(logits, given, reduction="none"),
-                         margin=margins(logits, given), correct=logits.argmax(1) == given,
-                         prob=logits.softmax(1))
+        self.epoch.write(index, logits=logits.detach(), given=given)
         self.pending_epoch = epoch
 
     @torch.no_grad()
@@ -50,21 +49,23 @@ class TrainingDynamics(torch.nn.Module):
             return
         epoch, self.pending_epoch = self.pending_epoch, None
         i = self.epoch.merge(world_size)
-        correct = self.epoch.correct[i]
+        logits, given = self.epoch.logits[i], self.epoch.given[i]
+        loss = F.cross_entropy(logits, given, reduction="none")
+        margin, correct, prob = margins(logits, given), logits.argmax(1) == given, logits.softmax(1)
         first = self.presentations[i] == 0
-        self.first_margin[i] = torch.where(first, self.epoch.margin[i], self.first_margin[i])
+        self.first_margin[i] = torch.where(first, margin, self.first_margin[i])
         self.forgetting[i] += (~first & self.last_correct[i] & ~correct).int()
         self.first_learned[i] = torch.where((self.first_learned[i] < 0) & correct,
                                             torch.full_like(self.first_learned[i], epoch), self.first_learned[i])
         self.last_correct[i] = correct
         self.presentations[i] += 1
-        self.loss_sum[i] += self.epoch.loss[i].double()
-        self.margin_sum[i] += self.epoch.margin[i].double()
-        self.prob_sum[i] += self.epoch.prob[i]
+        self.loss_sum[i] += loss.double()
+        self.margin_sum[i] += margin.double()
+        self.prob_sum[i] += prob
         if self.keep_trajectories:
-            for name in ("loss", "margin", "correct"):
+            for name, value in (("loss", loss), ("margin", margin), ("correct", correct)):
                 row = torch.full((self.num_samples,), float("nan"))
-                row[i.cpu()] = getattr(self.epoch, name)[i].float().cpu()
+                row[i.cpu()] = value.float().cpu()
                 self.trajectories[name].append(row.numpy())
             self.trajectories["epoch"].append(int(epoch))
 

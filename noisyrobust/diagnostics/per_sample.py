@@ -53,15 +53,18 @@ class PerSampleState(torch.nn.Module):
 
     def write(self, index: torch.Tensor, **values: torch.Tensor) -> None:
         for name, v in values.items():
-            getattr(self, name)[index] = v.to(getattr(self, name).dtype)
+            buffer = getattr(self, name)
+            buffer[index] = v if v.dtype == buffer.dtype else v.to(buffer.dtype)  # bf16 logits under autocast
         self.seen[index] = True
 
     def merge(self, world_size: int = 1) -> torch.Tensor:
         """Sorted global indices written (on any of the ``world_size`` ranks) since the last merge; clears
         ``seen``. A collective under DDP: every rank calls it at the same point."""
         index = self.seen.nonzero().squeeze(1)
+        self.seen.zero_()
+        if world_size == 1:
+            return index
         index, values = gather_rows(index, {n: getattr(self, n)[index] for n in self.names}, world_size=world_size)
         for name, v in values.items():
             getattr(self, name)[index] = v
-        self.seen.zero_()
         return index.unique()

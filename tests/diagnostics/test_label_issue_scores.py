@@ -131,3 +131,10 @@ def test_turnover_masks_are_fixed_per_index_about_half_and_differ_between_sample
 
 def test_self_influence_is_the_other_halfs_loss_minus_the_own_halfs():
     assert self_influence(torch.tensor([0.1, 2.0]), torch.tensor([3.0, 2.5])).tolist() == pytest.approx([2.9, 0.5])
+
+
+def test_logits_of_lower_precision_are_recorded_as_float32():
+    dyn = TrainingDynamics(2, 2)
+    dyn.record(torch.tensor([1]), torch.tensor([[2.0, 0.0]], dtype=torch.bfloat16), torch.tensor([0]), 0)
+    dyn.end_epoch()
+    assert dyn.scores()["aum"][1] == pytest.approx(-2.0)
