@@ -93,7 +93,8 @@ def varying_columns(runs: list) -> tuple:
     shown = [k for k in choices if k not in ALWAYS]
     for key in varying:
         if "." in key:
-            owners = [c for c in choices if key.startswith(c.split("@")[-1] + ".") or c == "experiment"]
+            # a method or an experiment config may set keys anywhere (a method's stages.*)
+            owners = [c for c in choices if key.startswith(c.split("@")[-1] + ".") or c in ("experiment", "method")]
             if not any(explained(key, owner, runs) for owner in owners):
                 shown.append(key)
     return varying, shown
