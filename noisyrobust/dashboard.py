@@ -92,10 +92,16 @@ def build_report(*, project: str, entity: str = "", sweep=None, scores=None) -> 
 
 
 def markdown_table(text: str) -> str:
-    """The report's fixed-width table as Markdown (columns are separated by two or more spaces)."""
-    rows = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
-    return "\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0]),
-                      *("| " + " | ".join(r) + " |" for r in rows[1:])])
+    """The report's fixed-width tables as Markdown (columns are separated by two or more spaces; a table
+    may have a one-column title line above it)."""
+    blocks = []
+    for chunk in text.strip().split("\n\n"):
+        rows = [re.split(r"\s{2,}", line.strip()) for line in chunk.strip().splitlines()]
+        if len(rows[0]) == 1:
+            blocks.append(f"**{rows.pop(0)[0]}**")
+        blocks.append("\n".join(["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0]),
+                                 *("| " + " | ".join(r) + " |" for r in rows[1:])]))
+    return "\n\n".join(blocks)
 
 
 def describe(report: wr.Report) -> str:

@@ -5,6 +5,7 @@ import logging
 import netrc
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 from lightning.pytorch.loggers import WandbLogger
 
@@ -12,12 +13,17 @@ log = logging.getLogger(__name__)
 
 
 def _has_wandb_key() -> bool:
+    """``WANDB_API_KEY``, or a `wandb login` entry in ~/.netrc for the W&B server in use."""
     if os.environ.get("WANDB_API_KEY"):
         return True
+    import wandb
+
+    hosts = {"api.wandb.ai", urlparse(os.environ.get("WANDB_BASE_URL") or wandb.Settings().base_url).hostname}
     try:
-        return netrc.netrc().authenticators("api.wandb.ai") is not None
+        logins = netrc.netrc()
     except (FileNotFoundError, netrc.NetrcParseError):
         return False
+    return any(logins.authenticators(host) for host in hosts)
 
 
 def _wandb(*, project: str, save_dir: str, offline: bool, init_timeout: float, **kwargs) -> WandbLogger:

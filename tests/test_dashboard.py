@@ -69,9 +69,12 @@ def test_a_sweep_report_shows_only_its_runs_and_its_table(tmp_path):
     (runset,) = {id(r): r for _, r in panels(report).values()}.values()  # one run set shared by every grid
     assert runset.filters == """Metric("ID") in ['a1b2c3', 'd4e5f6']"""
     (table,) = [b.text for b in report.blocks if isinstance(b, wr.MarkdownBlock)]
-    header, rule, row = table.splitlines()
+    accuracy, title, detection_table = table.split("\n\n")
+    header, rule, row = accuracy.splitlines()
     assert header.startswith("| data | noise | method | runs | last |") and rule.startswith("|---|")
     assert row.startswith("| digits | sym0.4 | jocor | 2 | 92.00 ± 2.83 |")
+    assert title.startswith("**detection of the wrong labels")
+    assert [line.split(" | ")[3] for line in detection_table.splitlines()[2:]] == ["loss", "aum"]
     detection = {k for p, _ in panels(report).values() for k in keys(p) if k.startswith("detect/")}
     assert detection == {"detect/loss/auroc", "detect/aum/auroc", "detect/loss/ap", "detect/aum/ap"}
 

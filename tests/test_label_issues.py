@@ -96,7 +96,7 @@ def test_the_costly_scores_run_by_name_and_fill_every_row(fit):
         assert np.isfinite(table[name]).all(), name
     assert ((table["cl"] >= 0) & (table["cl"] <= 2)).all()  # flagged: 1 + (1 - p), else 1 - p
     for c in np.unique(table["given_label"]):  # VoG is normalized within each given label
-        assert abs(table["vog"][table["given_label"] == c].mean()) < 1e-6
+        assert abs(table["vog"][table["given_label"] == c].mean()) < 1e-4  # the CSV keeps 6 digits
     assert set(summary["label_issues"]["detection"]) == set(FREE + extra)
 
 

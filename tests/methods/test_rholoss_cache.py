@@ -103,8 +103,9 @@ def test_what_determines_the_il_changes_the_cache_key_and_nothing_else_does(tmp_
 
 def test_a_change_of_noise_seed_or_il_model_misses_the_cache(rho):
     a, _, _ = rho(name="a")
-    for overrides in (["noise.seed=5"], ["model@stages.irreducible_loss.model=mlp", "stages.irreducible_loss.model.hidden=[32]"]):
-        other, _, messages = rho(*overrides, name="other")
+    for k, overrides in enumerate((["noise.seed=5"],
+                                   ["model@stages.irreducible_loss.model=mlp", "stages.irreducible_loss.model.hidden=[32]"])):
+        other, _, messages = rho(*overrides, name=f"other{k}")  # a run directory holds one run
         assert other["irreducible_loss"]["source"] == "trained", overrides
         assert other["irreducible_loss"]["path"] != a["irreducible_loss"]["path"]
         assert any("training the irreducible-loss model" in m for m in messages)
