@@ -69,7 +69,9 @@ class TurnOverDropout(Standard):
 
     def training_loss(self, batch):
         x, y, index = batch
-        return F.cross_entropy(self.masked_logits(x, index, own=True).float(), y)
+        logits = self.masked_logits(x, index, own=True)
+        self.observe(logits, y, index)
+        return F.cross_entropy(logits.float(), y)
 
 
 def turnover_self_influence(net: nn.Module, optimizer: Callable, datamodule, rows: np.ndarray, *,
