@@ -3,15 +3,17 @@
 Both train the same MLP 784-256-10 (Adam, batch 128) with the same method on the same noisy labels and
 images held on the same device, without a validation split, and score the same clean test set after every
 epoch. The framework runs through the real pipeline (`noisyrobust.run.train` on the composed config) with
-its default callbacks (last.ckpt every epoch), CSV logger and progress bar; the hand loop is what a paper's
-reference code does: shuffle, forward, the method's loss and selection, backward, step, then a test pass.
-Start-up is subtracted: each run times epochs 2..N+1 (between the starts of consecutive epochs, so
-evaluation, logging and the checkpoint count) and skips the first. Runs alternate framework and hand
-loop; the ratio of each pair is framework epoch / hand-loop epoch.
+the callbacks of a run without validation split (last.ckpt written every epoch), the CSV logger and the
+progress bar; the hand loop is what a paper's reference code does: shuffle, forward, the method's loss
+and selection, backward, step, then a test pass. Start-up is subtracted: each run times epochs 2..N+1
+(from an epoch's start to the next one's, or to the end of training, so evaluation, logging and the
+checkpoint count) and skips the first. Runs alternate framework and hand loop; the ratio of each pair is
+framework epoch / hand-loop epoch (medians over its epochs).
 
-    python benchmarks/overhead.py --t10k ../shared/data/mnist-t10k   # real MNIST test set: 8,000 train / 2,000 test
-    python benchmarks/overhead.py                                      # the bundled 8x8 digits instead
+    python benchmarks/overhead.py        # real MNIST test set (../shared/data/mnist-t10k): 8,000 train / 2,000 test
+    python benchmarks/overhead.py --t10k DIR   # the MNIST t10k idx files elsewhere (without any: the 8x8 digits)
     python benchmarks/overhead.py --methods ce jocor --runs 3 --epochs 5 --device cuda
+    python benchmarks/overhead.py diagnostics=none     # without the per-sample label-issue scores
 """
 import argparse
 import shutil
@@ -24,53 +26,32 @@ from pathlib import Path
 import hydra
 import torch
 from hydra import compose, initialize_config_dir
-from lightning.pytorch import Callback
 from omegaconf import open_dict
 
-from noisyrobust.data.idx import read_idx
-from noisyrobust.run import build_noise, train
+from epoch_clock import EpochClock  # beside this script
+from real_mnist import T10K, write_mnist_split
 from noisyrobust.losses import cross_entropy, jocor_loss
+from noisyrobust.run import build_noise, train
 from noisyrobust.selection import ForgetRateSchedule, masked_mean, num_to_keep, small_loss_mask
 
 ROOT = Path(__file__).resolve().parents[1]
-EPOCH_STARTS: list = []  # perf_counter at every training epoch start of the framework run in progress
 
 
-class EpochClock(Callback):
-    def on_train_epoch_start(self, trainer, pl_module) -> None:
-        if pl_module.device.type == "cuda":
-            torch.cuda.synchronize()
-        EPOCH_STARTS.append(time.perf_counter())
-
-
-def write_mnist_split(t10k: Path, root: Path, n_train: int) -> None:
-    """The 10,000 real test digits as an MNIST folder: the first ``n_train`` as its training set, the rest
-    as its test set (idx files, the format `data=mnist` reads)."""
-    images = read_idx(next(t10k.glob("t10k-images-idx3-ubyte*")))
-    labels = read_idx(next(t10k.glob("t10k-labels-idx1-ubyte*")))
-    raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    for prefix, sl in (("train", slice(0, n_train)), ("t10k", slice(n_train, None))):
-        for kind, arr, magic in (("images-idx3", images[sl], 3), ("labels-idx1", labels[sl], 1)):
-            header = bytes([0, 0, 8, magic]) + b"".join(d.to_bytes(4, "big") for d in arr.shape)
-            (raw / f"{prefix}-{kind}-ubyte").write_bytes(header + arr.tobytes())
-
-
-def config(method: str, data: list, out: Path, epochs: int, device: str):
+def config(method: str, data: list, out: Path, epochs: int, device: str, extra=()):
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=[*data, f"method={method}", "noise=sym0.5", "data.val_fraction=0",
                                            "callbacks=last_only", f"trainer.max_epochs={epochs}",
                                            f"trainer.accelerator={device}", "+callbacks.epoch_clock._target_="
-                                           "__main__.EpochClock"])
+                                           "epoch_clock.EpochClock", *extra])
     with open_dict(cfg):
         cfg.paths.output_dir = str(out)
     return cfg
 
 
 def framework_epochs(cfg) -> list:
-    EPOCH_STARTS.clear()
+    EpochClock.marks.clear()
     train(cfg)
-    return [b - a for a, b in zip(EPOCH_STARTS[1:], EPOCH_STARTS[2:])]
+    return [fit + evaluation for fit, evaluation in EpochClock.epochs()[1:]]
 
 
 def hand_loop_epochs(cfg, method: str, device: torch.device) -> list:
@@ -115,17 +96,22 @@ def hand_loop_epochs(cfg, method: str, device: torch.device) -> list:
                 correct = sum((n(test_x[j:j + dm.eval_batch_size]).argmax(1) == test_y[j:j + dm.eval_batch_size]).sum()
                               for j in range(0, len(test_y), dm.eval_batch_size))
                 float(correct)  # the reference code prints the test accuracy each epoch
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    times.append(time.perf_counter())
     return [b - a for a, b in zip(times[1:], times[2:])]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--t10k", type=Path, help="folder with the MNIST t10k idx files (default: the 8x8 digits)")
+    parser.add_argument("--t10k", type=Path, default=T10K if T10K.is_dir() else None,
+                        help=f"folder with the MNIST t10k idx files (default: {T10K} if there, else the 8x8 digits)")
     parser.add_argument("--train-size", type=int, default=8000, help="of the 10,000 t10k digits; the rest is the test set")
     parser.add_argument("--methods", nargs="+", default=["ce", "jocor", "coteaching"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs per run (after one warm-up epoch)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("overrides", nargs="*", help="more config overrides for the framework, e.g. diagnostics=none")
     args = parser.parse_args()
     device = torch.device(args.device)
     tmp = Path(tempfile.mkdtemp(prefix="noisyrobust-overhead-"))
@@ -141,7 +127,8 @@ def main():
         for method in args.methods:
             ratios, fw_all, hand_all = [], [], []
             for run in range(args.runs):
-                cfg = config(method, data, tmp / f"{method}-{run}", args.epochs + 2, "gpu" if device.type == "cuda" else "cpu")
+                cfg = config(method, data, tmp / f"{method}-{run}", args.epochs + 1,
+                             "gpu" if device.type == "cuda" else "cpu", args.overrides)
                 fw = statistics.median(framework_epochs(cfg))
                 hand = statistics.median(hand_loop_epochs(cfg, method, device))
                 fw_all.append(fw), hand_all.append(hand), ratios.append(fw / hand)

@@ -99,6 +99,9 @@ class NoisyDataModule(NoisyLabelsDataModule):
         t = self.train_transform
         return t if kind == "weak" else BatchTransform(t.mean, t.std, self.crop_padding, self.flip, strong=True)
 
+    def transfer_batch_to_device(self, batch, device: torch.device, dataloader_idx: int):
+        return batch  # TensorBatches are made on the training device: nothing to move, nothing to walk
+
     @property
     def eval_names(self) -> list:
         """What each validation dataloader holds, in order: the noisy validation split (if any), then the

@@ -85,8 +85,7 @@ class TensorBatches:
             if self.shuffle:  # the global batch, then this rank's share of it
                 share = len(chunk) // self.world_size
                 chunk = chunk[self.rank * share:(self.rank + 1) * share]
-            if self.views:
-                x = tuple(view(self.images[chunk], aug) for view in self.views)
-            else:
-                x = self.transform(self.images[chunk], aug)
-            yield x, self.labels[chunk], chunk
+            # index_select copies whole rows (advanced indexing goes element by element: 16x slower for uint8)
+            images = self.images.index_select(0, chunk)
+            x = tuple(view(images, aug) for view in self.views) if self.views else self.transform(images, aug)
+            yield x, self.labels.index_select(0, chunk), chunk
