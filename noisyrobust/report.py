@@ -7,7 +7,8 @@ epoch's label precision); then, for runs with a label-issue report, each score's
 precision against the known wrong labels, likewise over seeds. A setting is everything a run's composed config (`.hydra/config.yaml`) and its
 config-group choices hold, except what does not change the result (seeds, paths, loggers, checkpointing,
 diagnostics); the settings that differ between the runs are the table's columns, beside data, noise and
-method. A run whose summary.json cannot be read is skipped with a warning.
+method. A run whose summary.json cannot be read is skipped with a warning. The last column is the published
+number of that method and setting where one is recorded (noisyrobust/published.py).
 """
 import csv
 import json
@@ -17,6 +18,8 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
+
+from noisyrobust.published import published
 
 COLUMNS = [("test_acc_last", "last"), ("test_acc_mean_last10", "mean last 10"),
            ("test_acc_at_best_val", "at best val"), ("select/precision", "label precision")]
@@ -91,7 +94,8 @@ def varying_columns(runs: list) -> tuple:
     shown = [k for k in choices if k not in ALWAYS]
     for key in varying:
         if "." in key:
-            owners = [c for c in choices if key.startswith(c.split("@")[-1] + ".") or c == "experiment"]
+            # a method or an experiment config may set keys anywhere (a method's stages.*)
+            owners = [c for c in choices if key.startswith(c.split("@")[-1] + ".") or c in ("experiment", "method")]
             if not any(explained(key, owner, runs) for owner in owners):
                 shown.append(key)
     return varying, shown
@@ -126,12 +130,13 @@ def report(root: Path) -> str:
     groups = defaultdict(list)
     for settings, summary in runs:
         groups[tuple(settings.get(k, "-") for k in (*ALWAYS, *varying))].append((settings, summary))
-    header = [*ALWAYS, *shown, "runs"] + [name for _, name in COLUMNS]
+    header = [*ALWAYS, *shown, "runs"] + [name for _, name in COLUMNS] + ["published"]
     rows, found = [], []
     for _, members in sorted(groups.items()):
         settings = members[0][0]
         key = [settings.get(k, "-") for k in (*ALWAYS, *shown)]
-        rows.append(key + [str(len(members))] + [fmt([s.get(k) for _, s in members]) for k, _ in COLUMNS])
+        rows.append(key + [str(len(members))] + [fmt([s.get(k) for _, s in members]) for k, _ in COLUMNS]
+                    + [published(settings["method"], settings["data"], members[0][1]["noise"]) or "-"])
         scores = [(s.get("label_issues") or {}).get("scores") or [] for _, s in members]
         for score in dict.fromkeys(x for names in scores for x in names):
             found.append(key + [score] + [fmt([detection(s, score, m) for _, s in members]) for m in ("auroc", "ap")])

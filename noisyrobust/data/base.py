@@ -23,6 +23,8 @@ class NoisyLabelsDataModule(LightningDataModule):
     # per-sample facts a stage before the fit computed for the method, by name: a tensor indexed by global
     # sample index (RHO-LOSS's "irreducible_loss"); a stage sets a new dict on its own copy, never mutates this
     per_sample: dict = {}
+    views: tuple = ()  # training views (with_views); none: x is one augmented batch
+    strong_views = True  # whether with_views can make a strong view (device-resident batches)
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
@@ -54,6 +56,18 @@ class NoisyLabelsDataModule(LightningDataModule):
         assert getattr(self, "train_indices", None) is not None, "setup() first: indices refer to the loaded set"
         other = copy.copy(self)
         other.train_indices = torch.as_tensor(indices, dtype=torch.long).sort().values
+        return other
+
+    def with_views(self, *kinds: str):
+        """A copy whose training batches hold one view per entry of ``kinds`` of the same images, x being a
+        tuple ("weak": the training augmentation; "strong": RandAugment + crop/flip + Cutout, on device-resident
+        batches only): DivideMix's two views, SOP+'s weak and strong views."""
+        if "strong" in kinds and not self.strong_views:
+            raise UserError(f"data={self.name} reads its images from files, which give only the training "
+                            "transform's views; a strong view (method=sop_plus) needs a dataset held in memory "
+                            "(digits, mnist, fashion_mnist, cifar10, cifar100, cifar10n, cifar100n)")
+        other = copy.copy(self)
+        other.views = tuple(kinds)
         return other
 
     def unsharded(self):

@@ -99,8 +99,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
             epoch = (lambda: self.trainer.current_epoch) if self.trainer is not None else (lambda: 0)
             return TensorBatches(train_x, noisy, self.train_indices, batch_size=self.batch_size,
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
-                                 augment=self.augment, seed=self.noise_seed, epoch=epoch, rank=rank,
-                                 world_size=world)
+                                 augment=self.augment or bool(self.views), seed=self.noise_seed, epoch=epoch,
+                                 rank=rank, world_size=world, views=[self._view(v) for v in self.views])
         images, labels, idx = {"val": (train_x, noisy, self.val_indices),
                                "predict": (train_x, noisy, torch.arange(len(noisy))),
                                "test": (test_x, test_y, torch.arange(len(test_y)))}[which]
@@ -109,6 +109,10 @@ class NoisyDataModule(NoisyLabelsDataModule):
 
     def train_dataloader(self):
         return self._batches("train")
+
+    def _view(self, kind: str) -> BatchTransform:
+        t = self.train_transform
+        return t if kind == "weak" else BatchTransform(t.mean, t.std, self.crop_padding, self.flip, strong=True)
 
     def transfer_batch_to_device(self, batch, device: torch.device, dataloader_idx: int):
         return batch  # TensorBatches are made on the training device: nothing to move, nothing to walk

@@ -173,6 +173,17 @@ def load_rgb(path: str) -> Image.Image:
                         "finds every such image before training, data.skip_bad_images=true leaves them out") from error
 
 
+class ViewsTransform:
+    """Several draws of ``transform`` on one image (DivideMix's two views): a tuple, the k-th view seeded by
+    the sample's seed and k."""
+
+    def __init__(self, transform: ImageTransform, views: int):
+        self.transform, self.views = transform, views
+
+    def __call__(self, image: Image.Image, seed: Optional[int] = None):
+        return tuple(self.transform(image, None if seed is None else seed * self.views + k) for k in range(self.views))
+
+
 class ImageFileDataset(Dataset):
     """``dataset[i]`` or ``dataset[(i, seed)]`` -> (image tensor, label, i): the i-th file decoded in the
     worker, transformed (randomly when a seed comes with it), with its label and its index."""

@@ -11,7 +11,8 @@ from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
 from noisyrobust.data.inputs import check_inputs
-from noisyrobust.data.files import FileSet, ImageFileDataset, ImageTransform, find_bad_images, first_few, load_rgb
+from noisyrobust.data.files import (FileSet, ImageFileDataset, ImageTransform, ViewsTransform, find_bad_images,
+                                   first_few, load_rgb)
 from noisyrobust.data.samplers import EvalSampler, TrainSampler
 from noisyrobust.errors import UserError
 from noisyrobust.noise import UNKNOWN, noise_rate
@@ -38,6 +39,8 @@ class ImageFileDataModule(NoisyLabelsDataModule):
     too with ``verify_images`` (a fast reduced-scale decode, in parallel: about two minutes per million
     JPEGs on 8 cores). Bad images stop the run with their names, or with ``skip_bad_images`` are left out.
     """
+
+    strong_views = False  # the file transform draws the views in the workers: weak ones only
 
     def __init__(self, *, name: str, root, reader: Callable[..., FileSet], num_classes: int, image_size: int,
                  batch_size: int, mean: Sequence[float], std: Sequence[float], in_channels: int = 3,
@@ -170,7 +173,8 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         labels = self.noisy_labels[self.train_indices].numpy() if self.class_balanced else None
         sampler = TrainSampler(self.train_indices.numpy(), seed=self.noise_seed, labels=labels,
                                num_samples=self.samples_per_epoch, rank=rank, world_size=world)
-        return self._loader(self._dataset("train", self.train_transform), sampler, self.batch_size // world,
+        transform = ViewsTransform(self.train_transform, len(self.views)) if self.views else self.train_transform
+        return self._loader(self._dataset("train", transform), sampler, self.batch_size // world,
                             drop_last=self.drop_last, persistent=True)
 
     def _eval_loader(self, which: str):

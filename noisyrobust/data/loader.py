@@ -1,10 +1,10 @@
 """Batches drawn from tensors that already live on the training device."""
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import torch
 
-from noisyrobust.data.augment import random_crop_flip
+from noisyrobust.data.augment import cutout, rand_augment, random_crop_flip
 
 
 @dataclass
@@ -17,6 +17,7 @@ class BatchTransform:
     std: Optional[torch.Tensor] = None
     crop_padding: int = 0
     flip: bool = False
+    strong: bool = False  # SOP+'s strong view: RandAugment on [0, 1] after the crop, Cutout (half the side) last
 
     def __post_init__(self):
         self._affine: dict = {}  # device -> (scale, shift), moved once rather than every batch
@@ -34,12 +35,16 @@ class BatchTransform:
         if generator is not None and (self.crop_padding > 0 or self.flip):
             images = random_crop_flip(images, padding=self.crop_padding, flip=self.flip, generator=generator)
         scale, shift = self._scale_shift(images.device)
+        if self.strong and generator is not None:
+            x = rand_augment(images.float() / 255.0, generator=generator) * 255.0
+            return cutout(torch.addcmul(shift, x, scale), size=max(1, images.shape[-1] // 2), generator=generator)
         return torch.addcmul(shift, images.float(), scale)
 
 
 class TensorBatches:
     """Iterable of ``(x, label, index)`` batches over the samples ``indices`` of ``images``/``labels``.
 
+    With ``views`` (several transforms), training batches hold a tuple of views of the same images.
     Shuffled batches follow a permutation drawn from ``seed`` and the current epoch alone, so a resumed
     run and every DDP rank see the same order; ``batch_size`` is the global batch and rank ``r`` of
     ``world_size`` takes the r-th slice of each. Unshuffled (evaluation) batches shard the samples
@@ -49,12 +54,13 @@ class TensorBatches:
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor, *,
                  batch_size: int, transform: BatchTransform, shuffle: bool, drop_last: bool = False,
                  augment: bool = False, seed: int = 0, epoch: Callable[[], int] = lambda: 0,
-                 rank: int = 0, world_size: int = 1):
+                 rank: int = 0, world_size: int = 1, views: Sequence[BatchTransform] = ()):
         assert batch_size % world_size == 0, "the global batch must split evenly over the ranks"
         self.images, self.labels, self.indices = images, labels, indices.to(images.device)
         self.batch_size, self.transform, self.shuffle = batch_size, transform, shuffle
         self.drop_last, self.augment, self.seed, self.epoch = drop_last, augment, seed, epoch
         self.rank, self.world_size = rank, world_size
+        self.views = list(views)  # several: x is a tuple of views of the batch, each its own random draw
 
     def __len__(self) -> int:
         n = len(self.indices)
@@ -81,4 +87,6 @@ class TensorBatches:
                 share = len(chunk) // self.world_size
                 chunk = chunk[self.rank * share:(self.rank + 1) * share]
             # index_select copies whole rows (advanced indexing goes element by element: 16x slower for uint8)
-            yield self.transform(self.images.index_select(0, chunk), aug), self.labels.index_select(0, chunk), chunk
+            images = self.images.index_select(0, chunk)
+            x = tuple(view(images, aug) for view in self.views) if self.views else self.transform(images, aug)
+            yield x, self.labels.index_select(0, chunk), chunk

@@ -137,24 +137,27 @@ class LabelIssues(Callback):
         if not datamodule.verified_labels and (given == clean).all():  # a user's labels, nothing injected
             clean = np.full_like(clean, -1)
         scores = self.dynamics.scores()
+        method_scores = {name: np.asarray(v, dtype=np.float64) for name, v in pl_module.label_issue_scores().items()}
+        scores.update(method_scores)  # the method's own per-sample scores (ELR's targets, SOP's u and v)
         mean_probs = self.dynamics.mean_probabilities()
         suggested = np.where(np.isnan(mean_probs).any(1), given, np.nan_to_num(mean_probs).argmax(1))
         if not trainer.is_global_zero:  # the refits and the kernel run once, on rank 0, which writes the files
             return {}
         scores.update(self._extra_scores(trainer, pl_module, datamodule, rows, given))
-        scores = {name: scores[name] for name in self.scores}  # the table's columns in the documented order
+        # the table's columns in the documented order, then the method's own
+        scores = {name: scores[name] for name in self.scores + list(method_scores)}
         table = issue_table(rows, given=given, suggested=suggested, clean=clean, scores=scores,
                             order_by=self.default_score)
         files = write_issue_table(run_dir, table)
         if self.keep_trajectories:
             files.append(self._write_trajectories(run_dir))
-        detection = detection_by_score(table, self.scores)
+        detection = detection_by_score(table, self.scores + list(method_scores))
         if detection is not None:
             metrics = {f"detect/{s}/{k}": v for s, d in detection.items() for k, v in d.items()}
             for logger in trainer.loggers:
                 logger.log_metrics(metrics, step=trainer.global_step)
                 logger.save()
-        return {"default_score": self.default_score, "scores": self.scores, "rows": len(rows),
+        return {"default_score": self.default_score, "scores": self.scores + list(method_scores), "rows": len(rows),
                 "flagged_by_suggestion": int((table["suggested_label"] != table["given_label"]).sum()),
                 "detection": detection, "files": [p.name for p in files]}
 

@@ -2,8 +2,15 @@
 from noisyrobust.methods.base import NoisyLabelModule
 from noisyrobust.methods.coteaching import CoTeaching
 from noisyrobust.methods.coteaching_plus import CoTeachingPlus
+from noisyrobust.methods.correction import LossCorrection
+from noisyrobust.methods.dividemix import DivideMix
+from noisyrobust.methods.elr import ELR
+from noisyrobust.methods.elr_plus import ELRPlus
+from noisyrobust.methods.gce import GCE
 from noisyrobust.methods.jocor import JoCoR
 from noisyrobust.methods.rholoss import RHOLoss
+from noisyrobust.methods.sop import SOP
 from noisyrobust.methods.standard import Standard
 
-__all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss"]
+__all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss", "GCE", "LossCorrection",
+           "ELR", "SOP", "DivideMix", "ELRPlus"]

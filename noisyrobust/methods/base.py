@@ -48,6 +48,7 @@ class NoisyLabelModule(LightningModule):
         self.register_buffer("finite_updates", torch.zeros((), dtype=torch.long), persistent=False)
         self._loss_weight, self._first_step = 0, 0
         self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
+        self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -81,7 +82,7 @@ class NoisyLabelModule(LightningModule):
             self.manual_backward(loss)
             optimizer.step()
         loss = loss.detach()
-        n = len(batch[0])  # the epoch mean weighs each batch by its size, as Lightning's on_epoch mean did
+        n = len(batch[1])  # (labels: x may be a tuple of views) the epoch mean weighs each batch by its size
         self.loss_sum.add_(loss, alpha=n)
         self.finite_updates.add_(torch.isfinite(self.loss_sum))  # stops growing at the first NaN/inf loss
         self._loss_weight += n
@@ -147,6 +148,11 @@ class NoisyLabelModule(LightningModule):
         clean = self.clean_labels[index]  # clean < 0: unknown (Clothing1M)
         self.outcomes.update(logits.detach().argmax(1), given, clean, kept)
 
+    def label_issue_scores(self) -> dict:
+        """The method's own per-sample scores for the label-issue table, ``{name: array over all training
+        samples, higher = more likely mislabelled}`` (e.g. ELR's targets, SOP's u and v); none by default."""
+        return {}
+
     def on_train_epoch_end(self) -> None:
         outcomes = self.outcomes.compute()
         self.log_dict({k: v for k, v in outcomes.items() if not k.startswith("select/")})
@@ -187,8 +193,13 @@ class NoisyLabelModule(LightningModule):
             self.history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in record.items()})
 
     # the history travels with checkpoints so that a resumed run reports over all its epochs
+    # (and the per-sample state, outside state_dict: its size is only known once the data is set up)
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["history"] = self.history
+        if self.per_sample is not None:
+            checkpoint["per_sample"] = {n: getattr(self.per_sample, n).cpu() for n in self.per_sample.names}
 
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
+    def on_load_checkpoint(self, checkpoint: dict) -> None:  # after setup: the state exists, on its device
         self.history = list(checkpoint.get("history", []))
+        for name, value in checkpoint.get("per_sample", {}).items():
+            getattr(self.per_sample, name).copy_(value)

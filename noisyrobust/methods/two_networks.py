@@ -26,7 +26,7 @@ class TwoNetworks(NoisyLabelModule):
         """R(t) of the current epoch."""
         return self.schedule(self.current_epoch)
 
-    def keep_count(self, n: int) -> int:
+    def keep_count(self, n):  # an int, or a 0-d device tensor (a count known on the device only)
         return num_to_keep(n, self.forget_rate_now)
 
     def small_loss(self, losses: torch.Tensor, among: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -41,7 +41,7 @@ class TwoNetworks(NoisyLabelModule):
     def _keep(self, losses: torch.Tensor, among: Optional[torch.Tensor]):
         if among is None:
             return self.keep_count(len(losses))
-        return ((1.0 - self.forget_rate_now) * among.sum() + 1e-6).floor()  # a device count: no host sync
+        return self.keep_count(among.sum())  # a device count: no host sync, exact (float64) as for an int
 
     def kept_mean(self, values: torch.Tensor, kept: torch.Tensor) -> torch.Tensor:
         """The mean of ``values`` over the kept samples (over all processes' with ``selection_scope=global``)."""

@@ -9,8 +9,11 @@ from typing import Optional, Union
 import torch
 
 
-def num_to_keep(n: int, forget_rate: float) -> int:
-    """floor((1 - forget_rate) * n), robust to float error ((1 - 0.9) * 10 keeps 1, not 0)."""
+def num_to_keep(n: Union[int, torch.Tensor], forget_rate: float) -> Union[int, torch.Tensor]:
+    """floor((1 - forget_rate) * n), robust to float error ((1 - 0.9) * 10 keeps 1, not 0). ``n`` may be a
+    0-d device tensor (a count known only on the device): computed in float64 there, so the same number."""
+    if isinstance(n, torch.Tensor):
+        return ((1.0 - forget_rate) * n.double() + 1e-6).floor().long()
     return math.floor((1.0 - forget_rate) * n + 1e-6)
 
 

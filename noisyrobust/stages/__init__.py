@@ -2,5 +2,7 @@
 model) or after it (the out-of-sample and turn-over-dropout refits of the label-issue scores)."""
 from noisyrobust.stages.fitting import one_device_trainer
 from noisyrobust.stages.irreducible_loss import IrreducibleLossStage, StageResult
+from noisyrobust.stages.transition import TransitionStage
+from noisyrobust.stages.views import TrainingViews
 
-__all__ = ["IrreducibleLossStage", "StageResult", "one_device_trainer"]
+__all__ = ["IrreducibleLossStage", "StageResult", "TrainingViews", "TransitionStage", "one_device_trainer"]

@@ -313,3 +313,26 @@ def test_coteaching_plus_does_not_skip_when_another_rank_disagrees(monkeypatch):
     loss = module.training_loss(batch())
     assert loss is not None and loss.item() == 0.0 and loss.requires_grad
     assert spy.kept == [[False] * 6, [False] * 6]
+
+
+@pytest.mark.parametrize("epoch, batch_idx, trains", [(20, 3, True), (20, 249, True), (20, 250, False)])
+def test_coteaching_plus_reference_option_trains_on_the_whole_batch_early(monkeypatch, epoch, batch_idx, trains):
+    # no_disagreement=reference: with no disagreement, CE on the whole batch while epoch x batch index < 5000
+    w2, b2 = (2 * np.array(W1)).tolist(), (2 * np.array(B1)).tolist()
+    module, spy = make(CoTeachingPlus, epoch, monkeypatch, w2=w2, b2=b2, init_epoch=0, no_disagreement="reference")
+    module.on_train_batch_start(None, batch_idx)
+    loss = module.training_loss(batch())
+    if not trains:
+        assert loss is None
+        return
+    expected = np_ce(W1, B1).mean() + np_ce(w2, b2).mean()
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_coteaching_plus_reference_option_keeps_all_of_d_when_the_count_is_zero(monkeypatch):
+    # R = 0.9 over |D| = 4 keeps floor(0.4) = 0: skip-mode trains on nothing, reference on all of D
+    for mode, kept in (("skip", [False] * 6), ("reference", [p in DISAGREE for p in range(6)])):
+        module, spy = make(CoTeachingPlus, 20, monkeypatch, init_epoch=0, forget_rate=0.9, num_gradual=1,
+                           no_disagreement=mode)
+        module.training_loss(batch())
+        assert spy.kept == [kept, kept], mode

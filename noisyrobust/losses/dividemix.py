@@ -1,0 +1,59 @@
+"""DivideMix's pieces (Li et al., ICLR 2020, "DivideMix: Learning with Noisy Labels as Semi-supervised
+Learning"): sharpening, co-refinement and co-guessing targets, MixMatch mixing, the semi-supervised loss,
+the uniform-prior penalty and the warm-up's confidence penalty."""
+import math
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+
+
+def sharpen(p: torch.Tensor, temperature: float) -> torch.Tensor:
+    """p^(1/T) renormalized to sum 1 over the classes."""
+    p = p ** (1.0 / temperature)
+    return p / p.sum(1, keepdim=True)
+
+
+def refined_labels(onehot: torch.Tensor, probs: torch.Tensor, clean_prob: torch.Tensor, *,
+                   temperature: float) -> torch.Tensor:
+    """Co-refinement: sharpen(w y + (1 - w) p̄, T), w the peer's clean probability, p̄ the trained
+    network's softmax averaged over the views."""
+    w = clean_prob[:, None]
+    return sharpen(w * onehot + (1 - w) * probs, temperature)
+
+
+def mixmatch(inputs: torch.Tensor, targets: torch.Tensor, *, lam: float,
+             perm: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Mixup with λ' = max(λ, 1 - λ) (rows stay closest to their own input): x' = λ' x + (1 - λ') x[perm],
+    likewise the targets."""
+    lam = max(lam, 1.0 - lam)
+    return lam * inputs + (1 - lam) * inputs[perm], lam * targets + (1 - lam) * targets[perm]
+
+
+def semi_supervised_loss(logits: torch.Tensor, targets: torch.Tensor, labelled: torch.Tensor):
+    """(Lx, Lu): Lx = -mean over labelled rows of sum_c t_c log softmax_c; Lu = mean over the unlabelled
+    rows AND the classes of (softmax - t)² (the /C matters for λu's scale). ``labelled`` is a row mask."""
+    lab = labelled.float()
+    lx = (-(targets * F.log_softmax(logits.float(), 1)).sum(1) * lab).sum() / lab.sum().clamp(min=1)
+    unl = 1.0 - lab
+    lu = (((F.softmax(logits.float(), 1) - targets) ** 2).mean(1) * unl).sum() / unl.sum().clamp(min=1)
+    return lx, lu
+
+
+def uniform_prior_penalty(logits: torch.Tensor) -> torch.Tensor:
+    """KL(π ‖ p̄) = sum_c π_c log(π_c / p̄_c), π = 1/C, p̄ the mean softmax over all rows."""
+    c = logits.shape[1]
+    mean = F.softmax(logits.float(), 1).mean(0)
+    return (math.log(1.0 / c) - mean.log()).sum() / c
+
+
+def confidence_penalty(logits: torch.Tensor) -> torch.Tensor:
+    """Warm-up penalty for asymmetric noise: mean_i sum_c p_c log p_c (negative entropy; minimizing it keeps
+    predictions from becoming over-confident)."""
+    p = F.softmax(logits.float(), 1)
+    return (p * F.log_softmax(logits.float(), 1)).sum(1).mean()
+
+
+def lambda_u_ramp(lambda_u: float, progress: float, *, warmup: int, length: float = 16.0) -> float:
+    """λu(t) = λu clip((epoch + batch/batches - warmup) / 16, 0, 1); ``progress`` = epoch + batch/batches."""
+    return lambda_u * min(max((progress - warmup) / length, 0.0), 1.0)

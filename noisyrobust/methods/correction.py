@@ -1,0 +1,48 @@
+"""Forward / backward loss correction (Patrini et al., CVPR 2017): the loss is corrected with the noise
+transition matrix T that the stage ``stages.transition`` (stages/transition.py) hands the fit."""
+from typing import Callable, Optional
+
+import torch
+from torch import nn
+
+from noisyrobust.errors import UserError
+from noisyrobust.losses.correction import backward_corrected_ce, forward_corrected_ce
+from noisyrobust.methods.base import NoisyLabelModule
+
+CORRECTIONS = ("forward", "backward")
+
+
+class LossCorrection(NoisyLabelModule):
+    """``method=forward``: mean -log (p^T T)_y; ``method=backward``: mean (T^-1)_y · (-log p). The network
+    trains from its own initialization (not from the CE model the stage may have trained to estimate T).
+    Every DDP rank computes T in its stage; ``setup`` broadcasts rank 0's, so all correct alike."""
+
+    def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
+                 correction: str = "forward", transition: str = "estimate"):
+        super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
+        if correction not in CORRECTIONS:
+            raise UserError(f"method.correction={correction} is unknown; choose from: {', '.join(CORRECTIONS)}")
+        self.correction, self.transition_source = correction, str(transition)
+
+    def summary_facts(self) -> dict:
+        return {"correction": self.correction}
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)
+        if stage != "fit":
+            return
+        t = self.trainer.datamodule.per_sample.get("transition")
+        if t is None:
+            raise UserError(f"method={self.correction} needs the matrix of the stage stages.transition, which its "
+                            "config sets; keep that node")
+        t = self.trainer.strategy.broadcast(t.to(self.device), src=0)
+        self.register_buffer("transition", t, persistent=False)
+        self.register_buffer("inverse", torch.linalg.inv(t.double()).float(), persistent=False)
+
+    def training_loss(self, batch):
+        x, y, index = batch
+        logits = self.nets[0](x)
+        self.observe(logits, y, index)
+        if self.correction == "forward":
+            return forward_corrected_ce(logits, y, self.transition).mean()
+        return backward_corrected_ce(logits, y, self.inverse).mean()

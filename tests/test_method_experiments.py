@@ -1,0 +1,66 @@
+"""The protocol experiments of GCE, loss correction, ELR/ELR+, DivideMix and SOP/SOP+: every file composes
+into the method, data and noise its name says, with the values of METHODS.md written out here."""
+import re
+
+import pytest
+from hydra import compose, initialize_config_dir
+
+import noisyrobust  # noqa: F401 - resolvers
+from conftest import ROOT
+
+METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus")
+FILES = sorted(f"{p.parent.name}/{p.stem}" for m in METHODS for p in (ROOT / "conf" / "experiment" / m).glob("*.yaml"))
+
+
+def compose_experiment(name, *more):
+    with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+        return compose("config", overrides=[f"experiment={name}", *more])
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_experiment_composes_with_its_method_data_and_noise(name):
+    cfg = compose_experiment(name)
+    method, cell = name.split("/")
+    classes = {"gce": "GCE", "forward": "LossCorrection", "backward": "LossCorrection", "elr": "ELR",
+               "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP"}
+    assert cfg.method._target_.endswith(classes[method])
+    assert cfg.data.name == cell.split("_")[0]
+    if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus"):  # these papers redraw from all classes
+        assert cfg.noise._target_.endswith("uniform_noise") and cfg.noise.rate == int(cell[-2:]) / 100
+    if cell.startswith("cifar10n_"):
+        assert cfg.noise.label == cell.split("_")[1]
+    if method == "backward":
+        assert cfg.method.correction == "backward"
+    comment = (ROOT / "conf" / "experiment" / f"{name}.yaml").read_text().splitlines()[1]
+    assert re.search(r"\d\d\.\d|not collected|number recorded|no number", comment), comment  # the published number, or why none
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("dividemix/cifar10_sym20", {"lambda_u": 0, "warmup_epochs": 10}),
+    ("dividemix/cifar10_sym50", {"lambda_u": 25, "warmup_epochs": 10}),
+    ("dividemix/cifar10_asym40", {"lambda_u": 0, "warmup_penalty": True}),
+    ("dividemix/cifar100_sym50", {"lambda_u": 150, "warmup_epochs": 30}),
+    ("dividemix/clothing1m", {"lambda_u": 0, "alpha": 0.5}),
+    ("elr/cifar10_asym40", {"beta": 0.9, "lam": 1.0}),
+    ("elr/cifar100_sym20", {"beta": 0.9, "lam": 7.0}),
+    ("elr_plus/cifar100_sym50", {"beta": 0.9, "lam": 7.0, "coef_step": 40000, "weighted_target": True}),
+    ("sop_plus/cifar100_sym50", {"lr_u": 1.0, "lr_v": 10.0, "consistency": 0.9, "balance": 0.1}),
+    ("sop_plus/cifar10_asym40", {"lr_u": 0.1, "lr_v": 100.0}),
+])
+def test_method_values_per_setting(name, expected):
+    cfg = compose_experiment(name)
+    assert {k: cfg.method[k] for k in expected} == expected
+
+
+def test_elr_schedules():
+    sym, asym = compose_experiment("elr/cifar10_sym50"), compose_experiment("elr/cifar10_asym40")
+    assert sym.scheduler._target_.endswith("CosineAnnealingWarmRestarts") and sym.scheduler.T_0 == 10
+    assert asym.scheduler.milestones == [40, 80] and asym.scheduler.gamma == 0.01 and asym.trainer.max_epochs == 120
+
+
+def test_fair_protocol_gives_every_method_one_network_and_a_noisy_validation_split():
+    for method in ("ce", "dividemix", "elr_plus"):
+        with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+            cfg = compose("config", overrides=["+protocol=fair", f"method={method}", "data=cifar10"])
+        assert cfg.model._target_.endswith("ResNet34") or "resnet" in cfg.model._target_.lower()
+        assert cfg.data.val_fraction == 0.1 and cfg.callbacks.model_checkpoint.monitor == "val/acc"
