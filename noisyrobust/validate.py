@@ -70,8 +70,9 @@ def check_trainer(trainer: DictConfig, *, gpu_available=None) -> None:
 
 
 def check_validation_split(data: DictConfig, callbacks) -> None:
-    """Callbacks that monitor a validation metric need a validation split."""
-    if data.get("val_fraction", None) != 0:
+    """Callbacks that monitor a validation metric need a validation split (or the dataset's own clean
+    validation set, ``data.clean_validation``: Clothing1M)."""
+    if data.get("val_fraction", None) != 0 or data.get("clean_validation", False):
         return
     for name, cb in (callbacks or {}).items():
         monitor = cb.get("monitor") if isinstance(cb, DictConfig) else None

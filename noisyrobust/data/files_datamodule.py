@@ -49,7 +49,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
                  skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True,
-                 inputs: str = "none"):
+                 inputs: str = "none", clean_validation: bool = False):
         super().__init__()
         check_inputs(inputs, in_memory_images=False, data_name=name)
         if batch_size < 1 or eval_batch_size < 1:
@@ -77,6 +77,8 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.files: Optional[FileSet] = None
         self.skipped_images = 0
         self.verified_labels = verified_labels
+        # declared in the data config, so that the config checks know it before the files are read
+        self.clean_validation = clean_validation  # the reader gives a clean validation set (Clothing1M)
 
     # -- files and labels, read and drawn once ---------------------------------------------------------
     def setup(self, stage: Optional[str] = None) -> None:

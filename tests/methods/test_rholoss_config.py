@@ -23,7 +23,7 @@ def test_method_rholoss_brings_the_large_batch_and_the_papers_defaults(tmp_path)
     assert resolved(stage.model) == resolved(cfg.model) and resolved(stage.optimizer) == resolved(cfg.optimizer)
     # what the method receives: its own settings, never the run config (the stage has a node of its own)
     assert set(m) == {"_target_", "net", "num_classes", "optimizer", "scheduler", "keep_ratio", "selection_eval_bn",
-                      "selection"}
+                      "selection", "selection_scope"}
 
 
 @pytest.mark.parametrize("overrides, batch", [(["data.batch_size=64"], 64), (["data=cifar10"], 320),
