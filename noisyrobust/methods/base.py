@@ -59,6 +59,15 @@ class NoisyLabelModule(LightningModule):
                 if has_convolutions(net):
                     net.to(memory_format=torch.channels_last)
 
+    def stage_output(self, name: str, stage: str) -> torch.Tensor:
+        """The per-sample fact ``name`` a stage before the fit handed over in ``datamodule.per_sample``; a
+        clear error when the method's config lost the stage node ``stages.<stage>``."""
+        value = self.trainer.datamodule.per_sample.get(name)
+        if value is None:
+            raise UserError(f"this method needs {name} from the stage stages.{stage}, which its config sets; "
+                            "keep that node")
+        return value
+
     def summary_facts(self) -> dict:
         """Facts of the method's settings the end-of-run summary reports (none by default)."""
         return {}

@@ -31,11 +31,7 @@ class LossCorrection(NoisyLabelModule):
         super().setup(stage)
         if stage != "fit":
             return
-        t = self.trainer.datamodule.per_sample.get("transition")
-        if t is None:
-            raise UserError(f"method={self.correction} needs the matrix of the stage stages.transition, which its "
-                            "config sets; keep that node")
-        t = self.trainer.strategy.broadcast(t.to(self.device), src=0)
+        t = self.trainer.strategy.broadcast(self.stage_output("transition", "transition").to(self.device), src=0)
         self.register_buffer("transition", t, persistent=False)
         self.register_buffer("inverse", torch.linalg.inv(t.double()).float(), persistent=False)
 

@@ -57,10 +57,8 @@ class RHOLoss(NoisyLabelModule):
         super().setup(stage)
         if stage != "fit":
             return
-        il = self.trainer.datamodule.per_sample.get("irreducible_loss")
-        if il is None or len(il) != len(self.clean_labels):
-            raise UserError("method=rholoss needs the irreducible losses of the stage stages.irreducible_loss, "
-                            "which method=rholoss's config sets; keep that node")
+        il = self.stage_output("irreducible_loss", "irreducible_loss")
+        assert len(il) == len(self.clean_labels), "the stage scores every training point"
         self.irreducible = il.to(self.device, torch.float32)
 
     # -- training ------------------------------------------------------------------------------------
