@@ -21,8 +21,9 @@ def epochs_to_fit(run: Run):
 
 
 def cells(root: Path) -> dict:
-    """(width, noise rate) -> {"fit": epochs to fit of each seed (None: not fitted), "budget", "test"}."""
-    out = defaultdict(lambda: {"fit": [], "budget": [], "test": []})
+    """(width, noise rate) -> {"fit": epochs to fit of each seed (None: not fitted), "budget" (epochs trained),
+    "test" (accuracy), "train" (the last epoch's train accuracy on the given labels)}."""
+    out = defaultdict(lambda: {"fit": [], "budget": [], "test": [], "train": []})
     for run in load_runs(root):
         if "fit" not in run.summary or run.cfg("model.hidden") is None:
             continue
@@ -30,6 +31,7 @@ def cells(root: Path) -> dict:
         cell["fit"].append(epochs_to_fit(run))
         cell["budget"].append(run.summary.get("epochs"))
         cell["test"].append(run.summary.get("test_acc_last"))
+        cell["train"].append(run.last("train/acc"))
     return dict(out)
 
 
@@ -51,8 +53,9 @@ def draw(root: Path) -> list:
             ax.plot(*zip(*unfitted), "x", color=f"C{i}", ms=9)
         acc.plot(rates, [mean(table[(w, r)]["test"]) for r in rates], "o-", color=f"C{i}", label=f"width {w}")
         for r in rates:
-            fits = table[(w, r)]["fit"]
-            shown = ", ".join("not fitted" if e is None else str(e) for e in fits)
+            c = table[(w, r)]
+            shown = ", ".join(str(e) if e is not None else f"not fitted in {b} (train acc {100 * (a or 0):.1f}%)"
+                              for e, b, a in zip(c["fit"], c["budget"], c["train"]))
             lines.append(f"  width {w:>8s} noise {r:.2f}: epochs to fit {shown}; "
                          f"test acc {100 * mean(table[(w, r)]['test']):.1f}%")
     ax.set(xlabel="share of labels redrawn at random", ylabel="epochs to 100% train accuracy",
