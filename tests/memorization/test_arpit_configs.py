@@ -31,5 +31,5 @@ def test_the_sweeps(composed):
     assert list(composed["arpit/first_epoch"].callbacks.training_set_fit.epochs) == [0]
     assert params["arpit/fit_time"] == {"noise.rate": "0.0,0.25,0.5,0.75,1.0", "model.hidden": "[32],[128],[512]"}
     assert composed["arpit/fit_time"].callbacks.fit_stop.stop is True
-    assert params["arpit/dropout"] == {"noise.rate": "0.0,0.4,0.8", "model.dropout": "0.0,0.25,0.5,0.75"}
+    assert params["arpit/dropout"] == {"noise.rate": "0.0,0.4,0.8", "model.dropout": "0.0,0.2,0.4,0.6"}
     assert composed["arpit/dropout"].callbacks.fit_stop.stop is False
