@@ -62,7 +62,7 @@ def statistics(correct: np.ndarray) -> dict:
 
 def draw(root: Path) -> list:
     rows = kind_rows(root)
-    fig, (ax,) = new_figure(1, width=5.5, height=4.0)
+    fig, (ax,) = new_figure(1, width=8.0, height=4.0)
     lines = [f"Arpit et al. 2017 Fig. 1 on {root}: per-example misclassification after epoch 1"]
     order = [k for k in KINDS if k in rows] + sorted(k for k in rows if k not in KINDS)
     for i, kind in enumerate(order):
@@ -75,6 +75,6 @@ def draw(root: Path) -> list:
                      f"KS to binomial {s['ks']:.3f}")
     ax.set(xlabel="example (sorted)", ylabel="misclassification rate over seeds", ylim=(-0.02, 1.02),
            title="after the first epoch")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the curves, not over them
     print("\n".join(lines))
     return [save(fig, Path(root) / "figures" / "arpit_first_epoch.png")]
