@@ -7,31 +7,83 @@ dtype (uint8 is cheapest: a quarter of the memory traffic of float32); the stron
 ``mixup``, on normalized ones.
 """
 import math
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 
 
+def draw_crop_flip(n: int, *, padding: int, flip: bool, generator: torch.Generator, device: torch.device):
+    """The random draws of RandomCrop(padding) + RandomHorizontalFlip for ``n`` images, in this order from
+    ``generator``: row offsets dy, then column offsets dx, uniform in [0, 2 * padding] (each (n, 1)), then, if
+    ``flip``, mirrored = U(0, 1) < 1/2 ((n, 1) bool; None without ``flip``)."""
+    dy = torch.randint(0, 2 * padding + 1, (n, 1), device=device, generator=generator)
+    dx = torch.randint(0, 2 * padding + 1, (n, 1), device=device, generator=generator)
+    mirrored = torch.rand(n, 1, device=device, generator=generator) < 0.5 if flip else None
+    return dy, dx, mirrored
+
+
+class CropSource:
+    """A set of images (N, C, H, W), any dtype, laid out once so that a crop + flip of any batch of them is one
+    ``index_select`` of runs of W consecutive elements: no padded copy and no per-pixel index per batch.
+
+    The crop of image n at offset (dy, dx) of its zero-padded copy (padding p), mirrored or not, has output
+    pixel (i, j) = padded[n, :, dy + i, dx + (W - 1 - j if mirrored else j)]. Each image is stored as it is
+    and mirrored (with ``flip``), every row preceded by p zeros (the zeros after a row are the next row's)
+    and the whole followed by W + p zeros; output row i is then the run starting at row dy + i - p of the
+    stored (or mirrored) image, shifted by dx - p (mirrored: p - dx), or a run of zeros where that row lies
+    in the padding. Memory: (2 with ``flip``) x (W + p) / W times the images.
+    """
+
+    def __init__(self, images: torch.Tensor, *, padding: int, flip: bool):
+        n, c, h, w = images.shape
+        self.padding, self.flip, self.num_images = padding, flip, n
+        self.row = w + padding  # one stored row and the p zeros before it
+        sheets = 2 if flip else 1
+        rows = images.new_zeros(sheets * n * c * h * self.row + w + padding)
+        stored = rows[:sheets * n * c * h * self.row].view(sheets, n, c, h, self.row)[..., padding:]
+        stored[0] = images
+        if flip:
+            stored[1] = images.flip(3)
+        self.runs = rows.unfold(0, w, 1)  # (len(rows) - W + 1, W): the run of W elements starting at each element
+        self.zeros = len(rows) - w  # start of a run of W zeros
+        self.shape = (c, h, w)
+        # where row i of channel k starts within its image's block, for every (k, i): (C, H)
+        self.row_offsets = ((torch.arange(c)[:, None] * h + torch.arange(h)) * self.row).to(images.device)
+
+    def crop(self, index: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
+             mirrored: Optional[torch.Tensor]) -> torch.Tensor:
+        """Images ``index`` (B,) cropped at offsets ``dy``, ``dx`` ((B, 1) in [0, 2p]), mirrored where
+        ``mirrored`` ((B, 1) bool, or None: none): (B, C, H, W)."""
+        c, h, w = self.shape
+        p, b = self.padding, len(index)
+        shift = dx - p
+        block = index[:, None]
+        if mirrored is not None:
+            shift = torch.where(mirrored, -shift, shift)
+            block = block + mirrored * self.num_images
+        first = (block * (c * h) + dy - p) * self.row + p + shift  # (B, 1): where the crop's row 0 of channel 0 starts
+        source_row = dy - p + torch.arange(h, device=dy.device)  # (B, H): image row each output row reads
+        inside = ((source_row >= 0) & (source_row < h))[:, None, :]
+        starts = torch.where(inside, first[:, :, None] + self.row_offsets, self.zeros)  # (B, C, H)
+        return self.runs.index_select(0, starts.view(-1)).view(b, c, h, w)
+
+    def random(self, index: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
+        """Images ``index`` with a random crop + flip each, drawn by ``draw_crop_flip``."""
+        draws = draw_crop_flip(len(index), padding=self.padding, flip=self.flip, generator=generator,
+                               device=index.device)
+        return self.crop(index, *draws)
+
+
 def random_crop_flip(x: torch.Tensor, *, padding: int, flip: bool, generator: torch.Generator) -> torch.Tensor:
-    """Random crop of each image from its zero-padded copy (offsets in [0, 2*padding]) and, if ``flip``,
-    a horizontal flip with probability 1/2 — torchvision's RandomCrop(size, padding) + RandomHorizontalFlip,
-    done for the whole batch ``x`` of shape (B, C, H, W) with one gather: output pixel (i, j) of image b
-    is padded[b, dy_b + i, dx_b + (W - 1 - j if mirrored_b else j)]."""
-    b, c, h, w = x.shape
+    """torchvision's RandomCrop(size, padding) + RandomHorizontalFlip for the whole batch ``x`` (B, C, H, W):
+    each image cropped at offsets (dy, dx) in [0, 2 * padding] of its zero-padded copy and mirrored with
+    probability 1/2 (``draw_crop_flip``; ``CropSource`` says how). For many batches of one set, build a
+    ``CropSource`` of the set once instead."""
     if padding == 0 and not flip:
         return x.contiguous()
-    dev = x.device
-    dy = torch.randint(0, 2 * padding + 1, (b, 1), device=dev, generator=generator)
-    dx = torch.randint(0, 2 * padding + 1, (b, 1), device=dev, generator=generator)
-    cols = torch.arange(w, device=dev).expand(b, w)
-    if flip:
-        mirror = torch.rand(b, 1, device=dev, generator=generator) < 0.5
-        cols = torch.where(mirror, w - 1 - cols, cols)
-    rows = dy + torch.arange(h, device=dev)  # (B, H) in padded coordinates
-    width = w + 2 * padding
-    flat = (rows[:, :, None] * width + (cols + dx)[:, None, :]).view(b, 1, h * w).expand(b, c, h * w)
-    padded = F.pad(x, (padding,) * 4) if padding else x
-    return padded.reshape(b, c, -1).gather(2, flat).view(b, c, h, w)
+    return CropSource(x, padding=padding, flip=flip).random(torch.arange(len(x), device=x.device),
+                                                            generator=generator)
 
 
 def cutout(x: torch.Tensor, *, size: int, generator: torch.Generator, fill: float = 0.0) -> torch.Tensor:
