@@ -24,49 +24,51 @@ def draw_crop_flip(n: int, *, padding: int, flip: bool, generator: torch.Generat
 
 
 class CropSource:
-    """A set of images (N, C, H, W), any dtype, laid out once so that a crop + flip of any batch of them is one
-    ``index_select`` of runs of W consecutive elements: no padded copy and no per-pixel index per batch.
+    """A set of images (N, C, H, W), any dtype, laid out once so that a crop + flip of any batch of them is two
+    ``index_select`` of contiguous runs: no padded copy and no per-pixel index per batch.
 
     The crop of image n at offset (dy, dx) of its zero-padded copy (padding p), mirrored or not, has output
-    pixel (i, j) = padded[n, :, dy + i, dx + (W - 1 - j if mirrored else j)]. Each image is stored as it is
-    and mirrored (with ``flip``), every row preceded by p zeros (the zeros after a row are the next row's)
-    and the whole followed by W + p zeros; output row i is then the run starting at row dy + i - p of the
-    stored (or mirrored) image, shifted by dx - p (mirrored: p - dx), or a run of zeros where that row lies
-    in the padding. Memory: (2 with ``flip``) x (W + p) / W times the images.
+    pixel (i, j) = padded[n, :, dy + i, dx + (W - 1 - j if mirrored else j)]. Each image is stored as a block,
+    as it is and (with ``flip``) mirrored, every row preceded by p zeros (the zeros after a row are the next
+    row's) and the block ending in W + p zeros. A batch first copies its images' blocks (whole blocks: memcpy
+    speed, and the second step then reads from cache); output row i is then the run of W elements starting
+    at the block's row dy + i - p shifted by dx - p (mirrored: p - dx), or the block's closing zeros where that
+    row lies in the padding. Memory: (2 with ``flip``) x about (W + p) / W times the images.
     """
 
     def __init__(self, images: torch.Tensor, *, padding: int, flip: bool):
         n, c, h, w = images.shape
-        self.padding, self.flip, self.num_images = padding, flip, n
-        self.row = w + padding  # one stored row and the p zeros before it
-        sheets = 2 if flip else 1
-        rows = images.new_zeros(sheets * n * c * h * self.row + w + padding)
-        stored = rows[:sheets * n * c * h * self.row].view(sheets, n, c, h, self.row)[..., padding:]
-        stored[0] = images
+        self.padding, self.flip, self.num_images, self.shape = padding, flip, n, (c, h, w)
+        row = w + padding  # one stored row and the p zeros before it
+        zeros = c * h * row  # where a block's closing W + p zeros start
+        self.blocks = images.new_zeros((2 if flip else 1) * n, zeros + w + padding)
+        stored = self.blocks[:, :zeros].view(-1, c, h, row)[..., padding:]
+        stored[:n] = images
         if flip:
-            stored[1] = images.flip(3)
-        self.runs = rows.unfold(0, w, 1)  # (len(rows) - W + 1, W): the run of W elements starting at each element
-        self.zeros = len(rows) - w  # start of a run of W zeros
-        self.shape = (c, h, w)
-        # where row i of channel k starts within its image's block, for every (k, i): (C, H)
-        self.row_offsets = ((torch.arange(c)[:, None] * h + torch.arange(h)) * self.row).to(images.device)
+            stored[n:] = images.flip(3)
+        # where each output row's run starts within its block, for every (dy, dx, mirrored): (2p+1, 2p+1, 2, C, H)
+        offset = torch.arange(2 * padding + 1)
+        dy, dx, mirrored = offset.view(-1, 1, 1, 1, 1), offset.view(1, -1, 1, 1, 1), torch.arange(2).view(1, 1, -1, 1, 1)
+        channel, i = torch.arange(c).view(1, 1, 1, -1, 1), torch.arange(h).view(1, 1, 1, 1, -1)
+        source_row = dy - padding + i
+        shift = torch.where(mirrored.bool(), padding - dx, dx - padding)
+        starts = (channel * h + source_row) * row + padding + shift
+        inside = (source_row >= 0) & (source_row < h)
+        self.starts = torch.where(inside, starts, zeros).view(-1, c * h).to(images.device)
 
     def crop(self, index: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
              mirrored: Optional[torch.Tensor]) -> torch.Tensor:
         """Images ``index`` (B,) cropped at offsets ``dy``, ``dx`` ((B, 1) in [0, 2p]), mirrored where
         ``mirrored`` ((B, 1) bool, or None: none): (B, C, H, W)."""
         c, h, w = self.shape
-        p, b = self.padding, len(index)
-        shift = dx - p
-        block = index[:, None]
+        b, length = len(index), self.blocks.shape[1]
+        case = (dy * (2 * self.padding + 1) + dx) * 2  # row of self.starts
         if mirrored is not None:
-            shift = torch.where(mirrored, -shift, shift)
-            block = block + mirrored * self.num_images
-        first = (block * (c * h) + dy - p) * self.row + p + shift  # (B, 1): where the crop's row 0 of channel 0 starts
-        source_row = dy - p + torch.arange(h, device=dy.device)  # (B, H): image row each output row reads
-        inside = ((source_row >= 0) & (source_row < h))[:, None, :]
-        starts = torch.where(inside, first[:, :, None] + self.row_offsets, self.zeros)  # (B, C, H)
-        return self.runs.index_select(0, starts.view(-1)).view(b, c, h, w)
+            case = case + mirrored
+            index = index + mirrored.view(-1) * self.num_images
+        blocks = self.blocks.index_select(0, index)  # (B, block length)
+        starts = self.starts.index_select(0, case.view(-1)) + torch.arange(0, b * length, length, device=index.device)[:, None]
+        return blocks.view(-1).unfold(0, w, 1).index_select(0, starts.view(-1)).view(b, c, h, w)
 
     def random(self, index: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
         """Images ``index`` with a random crop + flip each, drawn by ``draw_crop_flip``."""
