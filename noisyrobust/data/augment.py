@@ -48,7 +48,8 @@ class CropSource:
             stored[n:] = images.flip(3)
         # where each output row's run starts within its block, for every (dy, dx, mirrored): (2p+1, 2p+1, 2, C, H)
         offset = torch.arange(2 * padding + 1)
-        dy, dx, mirrored = offset.view(-1, 1, 1, 1, 1), offset.view(1, -1, 1, 1, 1), torch.arange(2).view(1, 1, -1, 1, 1)
+        dy, dx = offset.view(-1, 1, 1, 1, 1), offset.view(1, -1, 1, 1, 1)
+        mirrored = torch.arange(2).view(1, 1, -1, 1, 1)
         channel, i = torch.arange(c).view(1, 1, 1, -1, 1), torch.arange(h).view(1, 1, 1, 1, -1)
         source_row = dy - padding + i
         shift = torch.where(mirrored.bool(), padding - dx, dx - padding)
@@ -67,7 +68,8 @@ class CropSource:
             case = case + mirrored
             index = index + mirrored.view(-1) * self.num_images
         blocks = self.blocks.index_select(0, index)  # (B, block length)
-        starts = self.starts.index_select(0, case.view(-1)) + torch.arange(0, b * length, length, device=index.device)[:, None]
+        block_start = torch.arange(0, b * length, length, device=index.device)[:, None]
+        starts = self.starts.index_select(0, case.view(-1)) + block_start  # (B, C * H)
         return blocks.view(-1).unfold(0, w, 1).index_select(0, starts.view(-1)).view(b, c, h, w)
 
     def random(self, index: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
