@@ -6,6 +6,7 @@ dtype (uint8 is cheapest: a quarter of the memory traffic of float32); the stron
 (``rand_augment``, ``cutout``, ``mixup``) work on float images in [0, 1] or, for ``cutout`` and
 ``mixup``, on normalized ones.
 """
+import functools
 import math
 from typing import Optional
 
@@ -21,6 +22,20 @@ def draw_crop_flip(n: int, *, padding: int, flip: bool, generator: torch.Generat
     dx = torch.randint(0, 2 * padding + 1, (n, 1), device=device, generator=generator)
     mirrored = torch.rand(n, 1, device=device, generator=generator) < 0.5 if flip else None
     return dy, dx, mirrored
+
+
+@functools.lru_cache(maxsize=16)
+def _run_starts(padding: int, c: int, h: int, w: int, device: torch.device) -> torch.Tensor:
+    """Where each output row's run starts within a CropSource block, for every (dy, dx, mirrored) as the row
+    (dy * (2p + 1) + dx) * 2 + mirrored: ((2p + 1)^2 * 2, C * H)."""
+    row, offset = w + padding, torch.arange(2 * padding + 1)
+    dy, dx = offset.view(-1, 1, 1, 1, 1), offset.view(1, -1, 1, 1, 1)
+    mirrored = torch.arange(2).view(1, 1, -1, 1, 1).bool()
+    channel, i = torch.arange(c).view(1, 1, 1, -1, 1), torch.arange(h).view(1, 1, 1, 1, -1)
+    source_row = dy - padding + i
+    starts = (channel * h + source_row) * row + padding + torch.where(mirrored, padding - dx, dx - padding)
+    inside = (source_row >= 0) & (source_row < h)
+    return torch.where(inside, starts, c * h * row).view(-1, c * h).to(device)  # outside: the closing zeros
 
 
 class CropSource:
@@ -46,16 +61,7 @@ class CropSource:
         stored[:n] = images
         if flip:
             stored[n:] = images.flip(3)
-        # where each output row's run starts within its block, for every (dy, dx, mirrored): (2p+1, 2p+1, 2, C, H)
-        offset = torch.arange(2 * padding + 1)
-        dy, dx = offset.view(-1, 1, 1, 1, 1), offset.view(1, -1, 1, 1, 1)
-        mirrored = torch.arange(2).view(1, 1, -1, 1, 1)
-        channel, i = torch.arange(c).view(1, 1, 1, -1, 1), torch.arange(h).view(1, 1, 1, 1, -1)
-        source_row = dy - padding + i
-        shift = torch.where(mirrored.bool(), padding - dx, dx - padding)
-        starts = (channel * h + source_row) * row + padding + shift
-        inside = (source_row >= 0) & (source_row < h)
-        self.starts = torch.where(inside, starts, zeros).view(-1, c * h).to(images.device)
+        self.starts = _run_starts(padding, c, h, w, images.device)
 
     def crop(self, index: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor,
              mirrored: Optional[torch.Tensor]) -> torch.Tensor:
