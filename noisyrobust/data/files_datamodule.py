@@ -35,9 +35,9 @@ class ImageFileDataModule(NoisyLabelsDataModule):
 
     Every epoch draws ``samples_per_epoch`` training samples (None: as many as there are), class-balanced
     over the noisy labels if ``class_balanced`` (Clothing1M's usual 64,000), from a generator seeded by
-    (shuffle_seed, default noise_seed; epoch). Before training, every image is checked: missing ones always, undecodable ones
-    too with ``verify_images`` (a fast reduced-scale decode, in parallel: about two minutes per million
-    JPEGs on 8 cores). Bad images stop the run with their names, or with ``skip_bad_images`` are left out.
+    (shuffle_seed, by default noise_seed; epoch). Before training, every image is checked: missing ones always,
+    undecodable ones too with ``verify_images`` (a fast reduced-scale decode, in parallel: about two minutes
+    per million JPEGs on 8 cores). Bad images stop the run with their names, or with ``skip_bad_images`` are left out.
     """
 
     strong_views = False  # the file transform draws the views in the workers: weak ones only
