@@ -34,6 +34,7 @@ RUNS = {
     "dividemix": ["method=dividemix", "noise=sym0.4", "method.warmup_epochs=1"],
     "sop": ["method=sop", "noise=sym0.4"],
     "sop_plus": ["method=sop_plus", "noise=sym0.4"],
+    "memorize": ["method=memorize", "data.val_fraction=0.5"],
 }
 
 

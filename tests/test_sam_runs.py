@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 
 # every method of conf/method/ (a new method joins this list)
 METHODS_WITH_SAM = ["ce", "sce", "coteaching", "coteaching_plus", "jocor", "rholoss", "gce", "gce_truncated", "forward",
-                    "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus"]
+                    "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "memorize"]
 STEPS_PER_EPOCH = 10  # digits: 1,437 training images, 10% validation, batches of 128, last one dropped
 
 
