@@ -4,6 +4,9 @@ warning before the time limit, ``#SBATCH --signal=USR1@90``) stop training at on
 What a resume continues from is ``checkpoints/last.ckpt``, written atomically at the end of every epoch: a
 consistent point, so the resumed run draws exactly what the uninterrupted one drew (a checkpoint taken in
 the middle of an epoch could not promise that). The work of the interrupted epoch is redone.
+The stop itself waits for the next training or evaluation batch (at most one step): Lightning writes
+last.ckpt at the end of validation, before the epoch's training metrics reach the loggers, and a stop in
+between would leave a checkpoint whose epoch has no row in metrics.csv.
 Under SLURM, SIGUSR1 requeues the job (``scontrol requeue``); the requeued job finds its own run directory
 (named by the job id) and resumes from it by itself.
 """
@@ -36,6 +39,7 @@ class Preemption(Callback):
     def __init__(self, run_dir):
         self.run_dir = Path(run_dir)
         self.trainer = None
+        self.pending = None  # the signal received, raised as Preempted at the next batch
 
     def on_train_start(self, trainer, pl_module) -> None:
         self.trainer = trainer
@@ -48,7 +52,17 @@ class Preemption(Callback):
         launcher = self.trainer.strategy.launcher if self.trainer is not None else None
         if getattr(launcher, "procs", None):  # Lightning's DDP processes started by this one get the signal too
             launcher.kill(signum)
-        raise Preempted(signum, self.run_dir)
+        self.pending = signum
+
+    def _raise_pending(self) -> None:
+        if self.pending is not None:
+            raise Preempted(self.pending, self.run_dir)
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx: int) -> None:
+        self._raise_pending()
+
+    def on_validation_batch_start(self, trainer, pl_module, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self._raise_pending()
 
 
 def requeue(job_id: str) -> bool:

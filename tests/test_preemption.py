@@ -118,3 +118,18 @@ def _cmdline(pid: str) -> bytes:
             return f.read()
     except OSError:
         return b""
+
+
+def test_the_stop_waits_for_the_next_batch(tmp_path, monkeypatch):
+    """Lightning writes last.ckpt before the epoch's training metrics are logged: a stop raised inside the
+    handler could fall in between (a checkpoint whose epoch has no metrics row), so it waits for a batch."""
+    from noisyrobust.preemption import Preempted, Preemption
+    monkeypatch.setattr(signal, "signal", lambda *a: None)  # the test process keeps its own handlers
+    stop = Preemption(tmp_path)
+    stop._stop(signal.SIGTERM, None)  # returns: whatever was running (a checkpoint write) completes
+    with pytest.raises(Preempted) as raised:
+        stop.on_validation_batch_start(None, None, None, 0)
+    assert raised.value.signum == signal.SIGTERM and raised.value.run_dir == tmp_path
+    with pytest.raises(Preempted):
+        stop.on_train_batch_start(None, None, None, 0)
+    Preemption(tmp_path).on_train_batch_start(None, None, None, 0)  # no signal: nothing raised
