@@ -1,8 +1,7 @@
 """Checkpoints that a later run can trust: written atomically, checked before a resume."""
 import os
-import threading
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 from lightning.pytorch.plugins.io import AsyncCheckpointIO, TorchCheckpointIO
@@ -12,11 +11,7 @@ from noisyrobust.errors import UserError
 
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Writes ``path`` through a temporary file and ``os.replace``: a crash mid-write leaves the previous
-    checkpoint, never a truncated one. ``commit``: asked just before the replace; False drops the write."""
-
-    def __init__(self, commit: Callable[[], bool] = lambda: True):
-        super().__init__()
-        self.commit = commit
+    checkpoint, never a truncated one."""
 
     def save_checkpoint(self, checkpoint: dict, path, storage_options=None) -> None:
         path = Path(path)
@@ -24,8 +19,7 @@ class AtomicCheckpointIO(TorchCheckpointIO):
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             torch.save(checkpoint, tmp)
-            if self.commit():
-                os.replace(tmp, path)
+            os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -34,24 +28,11 @@ class BackgroundCheckpointIO(AsyncCheckpointIO):
     """AtomicCheckpointIO's writes in one background thread, in order, so that training goes on while a
     checkpoint is written. Lightning's AsyncCheckpointIO takes a point-in-time copy on the training thread
     (tensors cloned, lists and dicts rebuilt) before handing it over; the fit's teardown, also after an
-    exception, waits for the last write and raises a write's error. A file is still complete whenever it
-    exists: the previous checkpoint until the new one replaces it.
-
-    ``discard_pending`` (a fit stopped by an exception) drops the writes not finished yet, as an
-    exception on the training thread drops an in-line write: Lightning saves last.ckpt before the epoch's
-    training metrics reach the logger, so a stopped run keeps the checkpoint it finished writing, never
-    one whose epoch a resume would skip without its metrics."""
+    exception (preemption), waits for the last write and raises a write's error. A file is still complete
+    whenever it exists: the previous checkpoint until the new one replaces it."""
 
     def __init__(self):
-        self._discard = threading.Event()
-        super().__init__(AtomicCheckpointIO(commit=lambda: not self._discard.is_set()))
-
-    def discard_pending(self) -> None:
-        self._discard.set()
-
-    def teardown(self) -> None:
-        super().teardown()
-        self._discard.clear()
+        super().__init__(AtomicCheckpointIO())
 
 
 def method_identity(method_cfg) -> str:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from lightning.pytorch import Callback
 
-from noisyrobust.checkpointing import BackgroundCheckpointIO
 from noisyrobust.rundir import launch_rank, resume_command, slurm_job_id
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
@@ -42,11 +41,6 @@ class Preemption(Callback):
         self.trainer = trainer
         for signum in SIGNALS:
             signal.signal(signum, self._stop)
-
-    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
-        # the checkpoint a stopped run resumes from is one written in full before the stop
-        if isinstance(trainer.strategy.checkpoint_io, BackgroundCheckpointIO):
-            trainer.strategy.checkpoint_io.discard_pending()
 
     def _stop(self, signum, frame) -> None:
         for s in SIGNALS:  # one stop: a second Ctrl+C or the scheduler's next signal does not break the shutdown
