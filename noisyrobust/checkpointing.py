@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Optional
 
 import torch
-from lightning.pytorch.plugins.io import AsyncCheckpointIO, TorchCheckpointIO
+from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from noisyrobust.errors import UserError
 
@@ -22,17 +22,6 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
-
-
-class BackgroundCheckpointIO(AsyncCheckpointIO):
-    """AtomicCheckpointIO's writes in one background thread, in order, so that training goes on while a
-    checkpoint is written. Lightning's AsyncCheckpointIO takes a point-in-time copy on the training thread
-    (tensors cloned, lists and dicts rebuilt) before handing it over; the fit's teardown, also after an
-    exception (preemption), waits for the last write and raises a write's error. A file is still complete
-    whenever it exists: the previous checkpoint until the new one replaces it."""
-
-    def __init__(self):
-        super().__init__(AtomicCheckpointIO())
 
 
 def method_identity(method_cfg) -> str:

@@ -14,7 +14,7 @@ from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
 from noisyrobust.callbacks import EpochSeed, LabelsChecksum, SummaryCallback
-from noisyrobust.checkpointing import BackgroundCheckpointIO, check_resume, method_identity
+from noisyrobust.checkpointing import AtomicCheckpointIO, check_resume, method_identity
 from noisyrobust.console import quiet_libraries
 from noisyrobust.errors import UserError
 from noisyrobust.loggers import log_plots
@@ -118,7 +118,7 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
                   Preemption(run_dir)] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
-                                      plugins=[BackgroundCheckpointIO()])
+                                      plugins=[AtomicCheckpointIO()])
 
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
     if trainer.is_global_zero:

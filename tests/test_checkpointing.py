@@ -100,37 +100,3 @@ def test_checkpoint_trained_on_other_noisy_labels_is_refused(tmp_path):
     path = write(tmp_path / "labels.ckpt", {"state_dict": m.state_dict(), "noisy_labels_checksum": "xyz"})
     message = refused(path, m, checksum="abc")
     assert "xyz" in message and "abc" in message
-
-
-def test_checkpoints_written_in_the_background_equal_those_written_in_line(fit, monkeypatch):
-    """The pipeline writes last.ckpt/best.ckpt in a background thread; the files at the end of the fit hold
-    what the same run writes synchronously (weights, optimizer state, loops, callbacks, history)."""
-    import noisyrobust.run as run
-
-    common = ["noise=sym0.4", "trainer.max_epochs=3", "seed=5"]
-    fit(*common, name="background")
-    monkeypatch.setattr(run, "BackgroundCheckpointIO", AtomicCheckpointIO)
-    _, inline_dir = fit(*common, name="inline")
-    def moved(obj):  # the background run's paths (ModelCheckpoint's state) as if written in the other directory
-        if isinstance(obj, str):
-            return obj.replace(str(inline_dir.parent / "background"), str(inline_dir))
-        if isinstance(obj, dict):
-            return {moved(k): moved(v) for k, v in obj.items()}
-        return type(obj)(moved(v) for v in obj) if isinstance(obj, (list, tuple)) else obj
-
-    def same(x, y):
-        if torch.is_tensor(x):
-            return torch.is_tensor(y) and x.dtype == y.dtype and torch.equal(x, y)
-        if isinstance(x, dict):
-            return isinstance(y, dict) and x.keys() == y.keys() and all(same(x[k], y[k]) for k in x)
-        if isinstance(x, (list, tuple)):
-            return type(x) is type(y) and len(x) == len(y) and all(map(same, x, y))
-        return x == y
-
-    for name in ("last.ckpt", "best.ckpt"):
-        a = moved(torch.load(inline_dir.parent / "background" / "checkpoints" / name, weights_only=False))
-        b = torch.load(inline_dir / "checkpoints" / name, weights_only=False)
-        assert a.keys() == b.keys() and a["epoch"] == b["epoch"] and a["history"] == b["history"]
-        for key in ("state_dict", "optimizer_states", "loops", "callbacks"):
-            assert same(a[key], b[key]), f"{name}: {key}"
-    assert not list((inline_dir.parent / "background" / "checkpoints").glob(".*.tmp"))
