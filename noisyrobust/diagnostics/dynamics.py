@@ -15,10 +15,10 @@ from noisyrobust.diagnostics.scores import area_under_margin, first_learned_epoc
 class TrainingDynamics(torch.nn.Module):
     """Per-sample running aggregates over presentations (one per epoch a sample is trained on).
 
-    ``record(index, logits, given, epoch)`` stores this epoch's logits (a scatter on the device, no host
-    sync); ``end_epoch`` merges them across DDP ranks and folds them into the aggregates, identically on
-    every rank. With
-    ``keep_trajectories`` the per-epoch loss, margin and correctness are also kept (on the CPU)."""
+    ``record(index, logits, given, epoch)`` queues this epoch's logits (no tensor op, no host sync); they
+    are written to the epoch's rows together (one scatter for up to ``WRITE_EVERY`` batches, a row's last
+    record winning as if written batch by batch); ``end_epoch`` merges them across DDP ranks and folds them
+    into the aggregates, identically on every rank. With ``keep_trajectories`` the per-epoch loss, margin and correctness are also kept (on the CPU)."""
 
     def __init__(self, num_samples: int, num_classes: int, *, keep_trajectories: bool = False):
         super().__init__()
@@ -34,12 +34,30 @@ class TrainingDynamics(torch.nn.Module):
         self.register_buffer("last_correct", torch.zeros(num_samples, dtype=torch.bool), persistent=False)
         self.register_buffer("first_learned", torch.full((num_samples,), -1, dtype=torch.int32), persistent=False)
         self.pending_epoch: Optional[int] = None  # an epoch recorded but not folded yet
+        self._queue: List[tuple] = []  # (index, logits, given) of recorded batches not written to ``epoch`` yet
         self.trajectories: Dict[str, List[np.ndarray]] = {"epoch": [], "loss": [], "margin": [], "correct": []}
+
+    WRITE_EVERY = 256  # queued batches: bounds the memory the queue holds on to
 
     @torch.no_grad()
     def record(self, index: torch.Tensor, logits: torch.Tensor, given: torch.Tensor, epoch: int) -> None:
-        self.epoch.write(index, logits=logits.detach(), given=given)
+        self._queue.append((index, logits.detach(), given))
         self.pending_epoch = epoch
+        if len(self._queue) >= self.WRITE_EVERY:
+            self._write_queue()
+
+    @torch.no_grad()
+    def _write_queue(self) -> None:
+        """Write the queued batches to the epoch's rows in one scatter; of a row recorded twice, the later."""
+        if not self._queue:
+            return
+        index, logits, given = (torch.cat(t) for t in zip(*self._queue))
+        self._queue = []
+        order = torch.arange(len(index), device=index.device)
+        latest = torch.full((self.num_samples,), -1, dtype=order.dtype, device=index.device)
+        latest.scatter_reduce_(0, index, order, reduce="amax")
+        last = latest[index]  # every write of a row carries that row's last values: their order cannot matter
+        self.epoch.write(index, logits=logits[last], given=given[last])
 
     @torch.no_grad()
     def end_epoch(self, world_size: int = 1) -> None:
@@ -47,6 +65,7 @@ class TrainingDynamics(torch.nn.Module):
         pending). Every rank must call it at the same point: it is a collective under DDP."""
         if self.pending_epoch is None:
             return
+        self._write_queue()
         epoch, self.pending_epoch = self.pending_epoch, None
         i = self.epoch.merge(world_size)
         logits, given = self.epoch.logits[i], self.epoch.given[i]
@@ -87,6 +106,7 @@ class TrainingDynamics(torch.nn.Module):
     def state(self) -> dict:
         names = ["presentations", "loss_sum", "margin_sum", "first_margin", "forgetting", "prob_sum",
                  "last_correct", "first_learned"]
+        self._write_queue()
         pending = {n: getattr(self.epoch, n).cpu() for n in (*self.epoch.names, "seen")}
         trajectories = {k: torch.as_tensor(np.stack(v)) if k != "epoch" and v else list(v)
                         for k, v in self.trajectories.items()}  # tensors: checkpoints load with weights_only
@@ -98,6 +118,6 @@ class TrainingDynamics(torch.nn.Module):
             getattr(self, name).copy_(value)
         for name, value in state["pending"].items():
             getattr(self.epoch, name).copy_(value)
-        self.pending_epoch = state["pending_epoch"]
+        self.pending_epoch, self._queue = state["pending_epoch"], []
         self.trajectories = {k: [r.numpy() for r in v] if torch.is_tensor(v) else list(v)
                              for k, v in state["trajectories"].items()}

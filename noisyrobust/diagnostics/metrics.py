@@ -84,8 +84,9 @@ class TrainingOutcomes(Metric):
     """``train/acc``, the ``mem/*`` rates and the ``select/*`` quality of MemorizationRates and
     SelectionQuality, from one histogram: each sample of a batch falls in one of 64 bins by six facts
     (clean label known, given label clean, prediction = given, prediction = clean, kept, a further
-    selection pass), so a training step adds one small vector on the device (a dozen tensor ops, no host
-    sync) and the shares are read off the counts once per epoch.
+    selection pass), and the shares are read off the counts once per epoch. A training step only queues
+    its tensors (no tensor op, no host sync); the queued batches are binned together, a dozen tensor ops
+    for up to ``FOLD_EVERY`` batches, before anything reads the counts (``compute``, ``counts``, a DDP sync).
 
     ``update(preds, given, clean, kept)`` records a batch: accuracy against the given labels and
     memorization from ``preds``, selection quality of ``kept`` (all kept if None). Two-network methods
@@ -95,15 +96,30 @@ class TrainingOutcomes(Metric):
 
     full_state_update = False
     FACTS = ("known", "label_clean", "fit", "true", "kept", "selection_only")
+    FOLD_EVERY = 256  # queued batches: bounds the memory the queue holds on to
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.add_state("hist", default=torch.zeros(2 ** len(self.FACTS), dtype=torch.long), dist_reduce_fx="sum")
         self.register_buffer("bins", torch.arange(2 ** len(self.FACTS)), persistent=False)
         self.register_buffer("weights", 2 ** torch.arange(len(self.FACTS)), persistent=False)
+        self._queue: dict = {}  # (has preds, has kept, selection_only) -> queued batches' tensors
 
     def update(self, preds: Optional[torch.Tensor], given: torch.Tensor, clean: torch.Tensor,
                kept: Optional[torch.Tensor] = None, *, selection_only: bool = False) -> None:
+        kind = (preds is not None, kept is not None, selection_only)
+        self._queue.setdefault(kind, []).append((preds, given, clean, kept))
+        if sum(map(len, self._queue.values())) >= self.FOLD_EVERY:
+            self.fold()
+
+    def fold(self) -> None:
+        """Bin the queued batches into ``hist`` (batches of one kind concatenated: one pass per kind)."""
+        queue, self._queue = self._queue, {}
+        for (has_preds, has_kept, selection_only), batches in queue.items():
+            preds, given, clean, kept = (torch.cat(t) if t[0] is not None else None for t in zip(*batches))
+            self._bin(preds, given, clean, kept, selection_only)
+
+    def _bin(self, preds, given, clean, kept, selection_only: bool) -> None:
         no = torch.zeros_like(given, dtype=torch.bool)
         facts = torch.stack([clean >= 0, given == clean, no if preds is None else preds == given,
                              no if preds is None else preds == clean, ~no if kept is None else kept,
@@ -114,8 +130,17 @@ class TrainingOutcomes(Metric):
         else:
             self.hist.index_add_(0, code, torch.ones_like(code))
 
+    def sync(self, *args, **kwargs) -> None:  # compute() syncs first: the queue joins the counts before
+        self.fold()
+        super().sync(*args, **kwargs)
+
+    def reset(self) -> None:
+        self._queue = {}
+        super().reset()
+
     def counts(self) -> dict:
         """Named counts of samples (first passes only, except the selection counts, which pool every pass)."""
+        self.fold()
         h, bins = self.hist, self.bins
         known, label_clean, fit, true, kept, extra = ((bins >> i) & 1 == 1 for i in range(len(self.FACTS)))
         first = ~extra

@@ -38,7 +38,10 @@ class NoisyLabelModule(LightningModule):
         self.nets = nn.ModuleList(nets)
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.outcomes = TrainingOutcomes()  # train/acc, mem/*, select/*
-        self.eval_acc = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, average="micro")
+        # validate_args=False: predictions are argmax indices and labels the datamodule's checked ones; the
+        # checks would scan every evaluation batch again
+        self.eval_acc = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, average="micro",
+                                                                               validate_args=False)
                                                             for _ in nets) for split in ("val", "test")})
         self.history: list = []
         self.automatic_optimization = False  # training_step below runs the update
@@ -49,6 +52,14 @@ class NoisyLabelModule(LightningModule):
         self._loss_weight, self._first_step = 0, 0
         self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
         self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
+
+    def __setattr__(self, name: str, value) -> None:
+        # Lightning names the running hook around every hook call (about 30 times a training step): a plain
+        # attribute, which skips nn.Module's parameter/buffer/submodule bookkeeping
+        if name == "_current_fx_name":
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:

@@ -142,6 +142,14 @@ def test_augmentation_is_applied_only_when_augment_is_true():
     assert not augmented[0].all()
 
 
+def test_float_images_are_normalized_into_a_copy_never_in_place():
+    # data.inputs=gaussian holds float32 images on the 0-255 scale: the transform must leave them untouched
+    images = torch.rand(4, 3, 2, 2) * 255
+    before = images.clone()
+    x = BatchTransform(mean=torch.tensor([0.5, 0.25, 0.1]), std=torch.tensor([0.2, 0.4, 0.3]))(images, None)
+    assert torch.equal(images, before) and x.data_ptr() != images.data_ptr()
+
+
 @pytest.mark.parametrize("strong_view", [False, True])
 def test_augmented_batches_equal_the_transform_of_the_selected_images_under_the_same_draws(strong_view):
     # TensorBatches crops from a CropSource of the whole set; the result must be the plain transform of

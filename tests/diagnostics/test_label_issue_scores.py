@@ -138,3 +138,22 @@ def test_logits_of_lower_precision_are_recorded_as_float32():
     dyn.record(torch.tensor([1]), torch.tensor([[2.0, 0.0]], dtype=torch.bfloat16), torch.tensor([0]), 0)
     dyn.end_epoch()
     assert dyn.scores()["aum"][1] == pytest.approx(-2.0)
+
+
+def test_queued_records_equal_writing_each_batch_with_a_rows_last_record_winning(monkeypatch):
+    """Records are queued and scattered together (every WRITE_EVERY batches and at the epoch's end): the
+    epoch's rows equal those written batch by batch, where a row recorded twice keeps its later record."""
+    monkeypatch.setattr(TrainingDynamics, "WRITE_EVERY", 3)
+    g = torch.Generator().manual_seed(0)
+    batches = [torch.tensor([3, 1]), torch.tensor([4, 3]), torch.tensor([0, 3]), torch.tensor([2, 3])]  # row 3: 4 times
+    dyn, expected_logits, expected_given = TrainingDynamics(5, 3), torch.zeros(5, 3), torch.zeros(5, dtype=torch.long)
+    for index in batches:
+        logits, given = torch.randn(len(index), 3, generator=g), torch.randint(0, 3, (len(index),), generator=g)
+        dyn.record(index, logits, given, epoch=0)
+        expected_logits[index], expected_given[index] = logits, given
+    assert len(dyn._queue) == 1  # three batches written together, the last still queued
+    state = dyn.state()["pending"]  # a checkpoint mid-epoch holds every record so far
+    assert torch.equal(state["logits"], expected_logits) and torch.equal(state["given"], expected_given)
+    dyn.end_epoch()
+    ce = torch.nn.functional.cross_entropy(expected_logits, expected_given, reduction="none")
+    np.testing.assert_allclose(dyn.scores()["loss"], ce.numpy(), rtol=1e-6)

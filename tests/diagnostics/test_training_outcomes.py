@@ -67,3 +67,22 @@ def test_no_samples_gives_nan_and_reset_clears():
     m.update(t(1), t(1), t(1))
     m.reset()
     assert int(m.counts()["seen"]) == 0
+
+
+def test_queued_batches_fold_to_the_counts_of_batch_by_batch_binning(monkeypatch):
+    """Batches are queued and binned together (every FOLD_EVERY batches and before any read): the counts
+    equal those of binning each batch as it comes, over mixed kinds of batches and across a fold."""
+    monkeypatch.setattr(TrainingOutcomes, "FOLD_EVERY", 3)
+    g = torch.Generator().manual_seed(1)
+    queued, direct = TrainingOutcomes(), TrainingOutcomes()
+    for step in range(8):
+        clean = torch.randint(-1, 4, (16,), generator=g)
+        given, preds = torch.randint(0, 4, (16,), generator=g), torch.randint(0, 4, (16,), generator=g)
+        kept = torch.rand(16, generator=g) < 0.5
+        args = [(preds, given, clean, None if step % 3 == 0 else kept, False), (None, given, clean, ~kept, True)]
+        for p, gv, c, k, only in args[:1 + step % 2]:
+            queued.update(p, gv, c, k, selection_only=only)
+            direct._bin(p, gv, c, k, only)  # the histogram of this one batch, now
+    assert sum(map(len, queued._queue.values())) < 3  # folded along the way, the rest still queued
+    assert torch.equal(queued.counts()["seen"], direct.counts()["seen"])
+    assert torch.equal(queued.hist, direct.hist) and not queued._queue
