@@ -68,7 +68,9 @@ def main():
         t_ours.append(epoch_time(ours, device))
         t_loader.append(epoch_time(loader, device))
     a, b = float(np.median(t_ours)), float(np.median(t_loader))
-    print(f"device {device}, {args.images} images, batch {args.batch_size}, DataLoader workers {args.workers}")
+    print(f"device {device}, {args.images} images, batch {args.batch_size}; TensorBatches in this process with "
+          f"{torch.get_num_threads()} torch thread(s) (OMP_NUM_THREADS), DataLoader with {args.workers} worker "
+          f"process(es) of 1 thread each")
     print(f"TensorBatches (whole-batch crop+flip): {args.images / a:12,.0f} images/s ({a:.3f} s/epoch)")
     print(f"DataLoader + PIL transforms:           {args.images / b:12,.0f} images/s ({b:.3f} s/epoch)")
     print(f"speed-up: {b / a:.1f}x")

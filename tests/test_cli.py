@@ -24,7 +24,7 @@ def test_help_lists_every_group_and_its_options(tmp_path):
     r = run_cli(tmp_path, flags=["--help"])
     assert r.returncode == 0
     assert ("method: backward, ce, coteaching, coteaching_plus, dividemix, elr, elr_plus, forward, gce, "
-            "gce_truncated, jocor, rholoss, sce, sop, sop_plus") in r.stdout
+            "gce_truncated, jocor, memorize, rholoss, sce, sop, sop_plus") in r.stdout
     assert "selection: irreducible, loss, reducible_loss, uniform" in r.stdout  # RHO-LOSS's rule
     assert "noise: asym0.4, clean, human, inst0.2, inst0.4, pair0.45, random_labels, sym0.2, sym0.4, sym0.5, sym0.6, sym0.8" in r.stdout
     for group in ["data:", "model:", "optimizer:", "scheduler:", "trainer:", "logger:", "callbacks:"]:

@@ -49,6 +49,12 @@ class NoisyLabelsDataModule(LightningDataModule):
         t = self.trainer
         return (t.global_rank, t.world_size) if t is not None else (0, 1)
 
+    def heldout_tensors(self, device: torch.device):
+        """The validation split as (normalized images, labels) on ``device``, without augmentation: the
+        held-out batches of a method that trains against held-out data (``method=memorize``)."""
+        raise UserError(f"data={self.name} reads image files; a method that draws held-out batches during "
+                        "training (method=memorize) needs a dataset held in memory (digits, mnist, cifar10, ...)")
+
     def with_train_indices(self, indices):
         """A copy that trains on the training points ``indices`` (global indices) only: same labels,
         validation and test splits, sharing the data already loaded. RHO-LOSS trains its irreducible-loss

@@ -25,9 +25,10 @@ class NoisyDataModule(NoisyLabelsDataModule):
                  eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
                  normalize: bool = True, mean: Sequence[float] = (), std: Sequence[float] = (),
                  augment: bool = False, crop_padding: int = 4, flip: bool = True, drop_last: bool = True,
-                 inputs: str = "none"):
+                 inputs: str = "none", input_signal: float = 0.0):
         super().__init__()
-        self.inputs = check_inputs(inputs, in_memory_images=True, data_name=name)
+        self.inputs = check_inputs(inputs, in_memory_images=True, data_name=name, signal=input_signal)
+        self.input_signal = input_signal
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
         if not 0.0 <= val_fraction < 1.0:
@@ -65,8 +66,10 @@ class NoisyDataModule(NoisyLabelsDataModule):
         if self.inputs == "none":
             return data
         rng = np.random.default_rng([self.noise_seed, 2017])
-        train, test, perm = corrupt_inputs(self.inputs, data.train_images, data.test_images, rng=rng)
+        train, test, perm = corrupt_inputs(self.inputs, data.train_images, data.test_images, rng=rng,
+                                           signal=self.input_signal)
         self.inputs_record = {"kind": self.inputs, "seed": self.noise_seed, "checksum": inputs_checksum(train),
+                              **({"signal": self.input_signal} if self.input_signal else {}),
                               **({"permutation": perm} if perm is not None else {})}
         return dataclasses.replace(data, train_images=train, test_images=test)
 
@@ -109,6 +112,11 @@ class NoisyDataModule(NoisyLabelsDataModule):
 
     def train_dataloader(self):
         return self._batches("train")
+
+    def heldout_tensors(self, device: torch.device):
+        train_x, noisy, _, _ = self._tensors(device)
+        index = self.val_indices.to(device)
+        return self.eval_transform(train_x[index], None), noisy[index]
 
     def _view(self, kind: str) -> BatchTransform:
         t = self.train_transform

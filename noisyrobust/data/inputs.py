@@ -5,7 +5,9 @@ rethinking generalization"), drawn once from a seed like label noise: ``data.inp
   and test;
 - ``random_pixels``: an independent random permutation for each image;
 - ``gaussian``: every pixel drawn from a Gaussian with the training images' per-channel mean and
-  variance (float32 on the images' 0-255 scale: neither clipped nor rounded, so the moments hold).
+  variance (float32 on the images' 0-255 scale: neither clipped nor rounded, so the moments hold);
+  with ``data.input_signal=f`` in (0, 1], each image is f x + (1 - f) g instead, g that Gaussian draw
+  (Badger 2022's blend of real images toward noise; f = 0 is pure noise, f = 1 the real images).
 Channels move together: a pixel is a position, as in the paper.
 """
 import hashlib
@@ -19,8 +21,14 @@ from noisyrobust.errors import UserError
 INPUT_CORRUPTIONS = ("none", "shuffled_pixels", "random_pixels", "gaussian")
 
 
-def check_inputs(kind: str, *, in_memory_images: bool, data_name: str) -> str:
-    """Refuse an unknown corruption, or one asked of data whose images are not held in memory."""
+def check_inputs(kind: str, *, in_memory_images: bool, data_name: str, signal: float = 0.0) -> str:
+    """Refuse an unknown corruption, one asked of data whose images are not held in memory, or a signal
+    share outside [0, 1] or without Gaussian inputs to blend toward."""
+    if not 0.0 <= signal <= 1.0:
+        raise UserError(f"data.input_signal={signal} is not a share of the real image in [0, 1]")
+    if signal > 0 and kind != "gaussian":
+        raise UserError(f"data.input_signal={signal} blends the images toward Gaussian noise: use it with "
+                        f"data.inputs=gaussian, not {kind}")
     if kind not in INPUT_CORRUPTIONS:
         raise UserError(f"data.inputs={kind!r} is unknown; choose from: {', '.join(INPUT_CORRUPTIONS)}")
     if kind != "none" and not in_memory_images:
@@ -42,7 +50,7 @@ def _per_image_permutations(n: int, pixels: int, rng: np.random.Generator) -> to
 
 
 def corrupt_inputs(kind: str, train: torch.Tensor, test: torch.Tensor, *,
-                   rng: np.random.Generator) -> Tuple[torch.Tensor, torch.Tensor, Optional[np.ndarray]]:
+                   rng: np.random.Generator, signal: float = 0.0) -> Tuple[torch.Tensor, torch.Tensor, Optional[np.ndarray]]:
     """The corrupted (train, test) images and the shared permutation (``shuffled_pixels``; else None).
 
     Train and test are corrupted alike: the shuffled-pixel permutation is one for both (the paper's
@@ -67,7 +75,11 @@ def corrupt_inputs(kind: str, train: torch.Tensor, test: torch.Tensor, *,
         z = rng.standard_normal(shape).astype(np.float64)
         return torch.from_numpy((mean[None, :, None, None] + std[None, :, None, None] * z).astype(np.float32))
 
-    return draw(tuple(train.shape)), draw(tuple(test.shape)), None
+    noise_train, noise_test = draw(tuple(train.shape)), draw(tuple(test.shape))
+    if signal == 0:
+        return noise_train, noise_test, None
+    return (signal * train.float() + (1 - signal) * noise_train, signal * test.float() + (1 - signal) * noise_test,
+            None)
 
 
 def inputs_checksum(images: torch.Tensor) -> str:

@@ -57,6 +57,21 @@ class PerSampleState(torch.nn.Module):
             buffer[index] = v if v.dtype == buffer.dtype else v.to(buffer.dtype)  # bf16 logits under autocast
         self.seen[index] = True
 
+    def share(self, index: torch.Tensor, world_size: int = 1) -> None:
+        """Give every DDP rank the rows this step wrote at ``index`` on every rank: a collective of fixed
+        size, for the per-step state of a method (ELR targets, SOP u/v) whose rows another rank may read
+        later in the same epoch. Every rank passes the same number of rows (its share of the global batch),
+        so no row count and no mask is read on the host, unlike ``merge``."""
+        if world_size == 1:
+            return
+        parts = [torch.empty_like(index) for _ in range(world_size)]
+        dist.all_gather(parts, index.contiguous())
+        for name in self.names:
+            rows = getattr(self, name)[index]
+            gathered = [torch.empty_like(rows) for _ in range(world_size)]
+            dist.all_gather(gathered, rows.contiguous())
+            getattr(self, name)[torch.cat(parts)] = torch.cat(gathered)
+
     def merge(self, world_size: int = 1) -> torch.Tensor:
         """Sorted global indices written (on any of the ``world_size`` ranks) since the last merge; clears
         ``seen``. A collective under DDP: every rank calls it at the same point."""

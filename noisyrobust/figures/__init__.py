@@ -7,7 +7,7 @@ from pathlib import Path
 
 from noisyrobust.errors import UserError
 
-FIGURES = ("zhang", "sparsity", "susceptibility", "slingshot", "reinit")
+FIGURES = ("zhang", "sparsity", "susceptibility", "slingshot", "reinit", "memorize")
 
 
 def draw_figure(name: str, root: Path) -> list:

@@ -8,9 +8,10 @@ from noisyrobust.methods.elr import ELR
 from noisyrobust.methods.elr_plus import ELRPlus
 from noisyrobust.methods.gce import GCE
 from noisyrobust.methods.jocor import JoCoR
+from noisyrobust.methods.memorize import Memorize
 from noisyrobust.methods.rholoss import RHOLoss
 from noisyrobust.methods.sop import SOP
 from noisyrobust.methods.standard import Standard
 
 __all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss", "GCE", "LossCorrection",
-           "ELR", "SOP", "DivideMix", "ELRPlus"]
+           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize"]

@@ -40,7 +40,7 @@ class ELR(NoisyLabelModule):
         if not self.probing:
             target = elr_target_update(self.per_sample.target[index], clamped_softmax(logits), beta=self.beta)
             self.per_sample.write(index, target=target)
-            self.per_sample.merge(self.trainer.world_size)
+            self.per_sample.share(index, self.trainer.world_size)
         self.observe(logits, y, index)
         return elr_loss(logits, y, self.per_sample.target[index], lam=self.lam).mean()
 

@@ -57,7 +57,7 @@ class ELRPlus(NoisyLabelModule):
                 peer = [F.softmax(self.ema[j](x).float(), 1) for j in (1, 0)]  # EMA copies in train mode
             self.per_sample.write(index, target=torch.stack([elr_target_update(
                 self.per_sample.target[index, k], peer[k], beta=self.beta) for k in (0, 1)], 1))
-            self.per_sample.merge(self.trainer.world_size)
+            self.per_sample.share(index, self.trainer.world_size)
         lam, perm = self._mix
         onehot = F.one_hot(y, self.num_classes).float()
         mixed_x, mixed_y = mixmatch(x, onehot, lam=lam, perm=perm)

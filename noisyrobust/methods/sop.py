@@ -70,7 +70,7 @@ class SOP(NoisyLabelModule):
             scale = 1.0 / self.trainer.world_size  # per-rank mean -> the global batch's mean (see the class)
             with torch.no_grad():
                 self.per_sample.write(index, u=u - self.lr_u * scale * u.grad, v=v - self.lr_v * scale * v.grad)
-            self.per_sample.merge(self.trainer.world_size)
+            self.per_sample.share(index, self.trainer.world_size)
         return out
 
     def label_issue_scores(self) -> dict:

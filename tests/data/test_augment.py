@@ -3,10 +3,11 @@ Each output image is the H x W window at offset (dy, dx) in [0, 2p]^2 of the zer
 mirrored left-right with probability 1/2 when flip is on."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
-from noisyrobust.data.augment import random_crop_flip
+from noisyrobust.data.augment import CropSource, draw_crop_flip, random_crop_flip
 
 
 def gen(seed):
@@ -103,3 +104,56 @@ def test_input_batch_is_not_modified(padding, flip):
     before = x.clone()
     random_crop_flip(x, padding=padding, flip=flip, generator=gen(12))
     assert torch.equal(x, before)
+
+
+def reference_crop_flip(images, index, dy, dx, mirrored, padding):
+    """The crop + flip written out pixel by pixel: out[b, k, i, j] = padded[index[b], k, dy[b] + i, col], with
+    col = dx[b] + (W - 1 - j if mirrored[b] else j), padded = images with `padding` zeros on every side."""
+    n, c, h, w = images.shape
+    padded = np.zeros((n, c, h + 2 * padding, w + 2 * padding), dtype=images.numpy().dtype)
+    padded[:, :, padding:padding + h, padding:padding + w] = images.numpy()
+    out = np.empty((len(index), c, h, w), dtype=padded.dtype)
+    for b, n_b in enumerate(index.tolist()):
+        for k in range(c):
+            for i in range(h):
+                for j in range(w):
+                    col = dx[b, 0].item() + (w - 1 - j if mirrored is not None and mirrored[b, 0] else j)
+                    out[b, k, i, j] = padded[n_b, k, dy[b, 0].item() + i, col]
+    return torch.from_numpy(out)
+
+
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.float32])
+@pytest.mark.parametrize("padding,flip", [(4, True), (2, False), (0, True), (3, True)])
+def test_crop_source_equals_the_written_out_crop_at_every_given_offset_and_flip(dtype, padding, flip):
+    images = (torch.rand(6, 3, 5, 7, generator=gen(20)) * 255 + 1).to(dtype)  # no pixel equals the padding
+    source = CropSource(images, padding=padding, flip=flip)
+    # every offset pair in [0, 2p]^2, each unflipped and mirrored, for images picked in any order, repeats too
+    dy, dx = torch.meshgrid(torch.arange(2 * padding + 1), torch.arange(2 * padding + 1), indexing="ij")
+    dy, dx = dy.reshape(-1, 1).repeat(2, 1), dx.reshape(-1, 1).repeat(2, 1)
+    mirrored = (torch.arange(len(dy)) >= len(dy) // 2)[:, None] if flip else None
+    index = torch.randint(0, len(images), (len(dy),), generator=gen(21))
+    out = source.crop(index, dy, dx, mirrored)
+    assert out.dtype == dtype and out.shape == (len(index), 3, 5, 7)
+    assert torch.equal(out, reference_crop_flip(images, index, dy, dx, mirrored, padding))
+
+
+@pytest.mark.parametrize("padding,flip", [(4, True), (1, False), (0, True)])
+def test_random_crop_flip_is_the_reference_at_dy_dx_then_mirrored_drawn_in_this_order(padding, flip):
+    # the random stream: dy = randint(0, 2p + 1, (B, 1)), dx likewise, then mirrored = rand(B, 1) < 1/2
+    x = torch.randint(1, 256, (40, 3, 6, 6), generator=gen(22), dtype=torch.uint8)
+    g = gen(23)
+    dy = torch.randint(0, 2 * padding + 1, (40, 1), generator=g)
+    dx = torch.randint(0, 2 * padding + 1, (40, 1), generator=g)
+    mirrored = torch.rand(40, 1, generator=g) < 0.5 if flip else None
+    expected = reference_crop_flip(x, torch.arange(40), dy, dx, mirrored, padding)
+    assert torch.equal(random_crop_flip(x, padding=padding, flip=flip, generator=gen(23)), expected)
+    drawn = draw_crop_flip(40, padding=padding, flip=flip, generator=gen(23), device=torch.device("cpu"))
+    assert torch.equal(drawn[0], dy) and torch.equal(drawn[1], dx)
+    assert (drawn[2] is None) if not flip else torch.equal(drawn[2], mirrored)
+
+
+def test_crop_source_random_crops_the_selected_images_as_cropping_the_selected_batch_does():
+    images = torch.randint(0, 256, (30, 3, 8, 8), generator=gen(24), dtype=torch.uint8)
+    index = torch.tensor([29, 0, 7, 7, 15, 3])
+    from_source = CropSource(images, padding=4, flip=True).random(index, generator=gen(25))
+    assert torch.equal(from_source, random_crop_flip(images[index], padding=4, flip=True, generator=gen(25)))

@@ -63,3 +63,22 @@ def test_unknown_corruption_and_file_datasets_are_refused():
     with pytest.raises(UserError, match="data=clothing1m"):
         check_inputs("gaussian", in_memory_images=False, data_name="clothing1m")
     assert check_inputs("none", in_memory_images=False, data_name="clothing1m") == "none"
+
+
+def test_input_signal_blends_each_image_toward_its_gaussian_draw():
+    train, test = images(40), images(6)
+    noise_train, noise_test, _ = corrupt_inputs("gaussian", train, test, rng=np.random.default_rng(5))
+    for f in (0.25, 0.5, 1.0):
+        a, b, _ = corrupt_inputs("gaussian", train, test, rng=np.random.default_rng(5), signal=f)
+        # Badger 2022: x' = f x + (1 - f) g, g the same draw as without the blend
+        assert torch.allclose(a, f * train.double().float() + (1 - f) * noise_train, atol=1e-4)
+        assert torch.allclose(b, f * test.double().float() + (1 - f) * noise_test, atol=1e-4)
+    real, _, _ = corrupt_inputs("gaussian", train, test, rng=np.random.default_rng(5), signal=1.0)
+    assert torch.equal(real, train.float())  # f = 1: the real images
+
+
+def test_input_signal_outside_its_range_or_without_gaussian_inputs_is_refused():
+    with pytest.raises(UserError, match=r"data.input_signal=1.5 is not a share of the real image in \[0, 1\]"):
+        check_inputs("gaussian", in_memory_images=True, data_name="digits", signal=1.5)
+    with pytest.raises(UserError, match="data.input_signal=0.5 blends .* data.inputs=gaussian, not none"):
+        check_inputs("none", in_memory_images=True, data_name="digits", signal=0.5)

@@ -140,3 +140,19 @@ def test_augmentation_is_applied_only_when_augment_is_true():
     assert plain and augmented
     # P(crop offset (2, 2) and no flip) = 1/50 per image; 23 images all unchanged is impossible in practice
     assert not augmented[0].all()
+
+
+@pytest.mark.parametrize("strong_view", [False, True])
+def test_augmented_batches_equal_the_transform_of_the_selected_images_under_the_same_draws(strong_view):
+    # TensorBatches crops from a CropSource of the whole set; the result must be the plain transform of
+    # IMAGES[index] fed the same generator stream (views draw one after the other from it)
+    weak = BatchTransform(mean=torch.tensor([0.5, 0.25, 0.1]), std=torch.tensor([0.2, 0.4, 0.3]), crop_padding=2,
+                          flip=True)
+    views = [weak, BatchTransform(weak.mean, weak.std, 2, True, strong=True)] if strong_view else []
+    loader = TensorBatches(IMAGES, LABELS, SUBSET, batch_size=8, transform=weak, shuffle=True, augment=True,
+                           seed=5, views=views)
+    replay = loader._generator(1)  # the stream rank 0 augments with
+    for x, _, index in loader:
+        expected = tuple(v(IMAGES[index], replay) for v in views) if views else weak(IMAGES[index], replay)
+        for got, want in zip(x if views else (x,), expected if views else (expected,)):
+            assert torch.equal(got, want)

@@ -70,3 +70,25 @@ def test_missing_runs_and_unknown_figures_are_one_line_errors(tmp_path):
     assert "holds no finished pruning levels" in empty.stderr and "experiment=sparsity/digits_mlp" in empty.stderr
     unknown = report("--figure", "grokking", str(tmp_path))
     assert unknown.returncode != 0 and "--figure 'grokking' is unknown; choose from: zhang" in unknown.stderr
+
+
+def test_memorize_figure_reports_fitting_and_heldout_accuracy_per_method_and_signal(tmp_path):
+    def run(name, method, signal, train, held):
+        write_run(tmp_path / name, summary={"method": method, "test_acc_last": held[-1]},
+                  config={"data": {"inputs": "gaussian", "input_signal": signal}},
+                  metrics=[{"epoch": e, "train/acc": t, "val/acc": h} for e, (t, h) in enumerate(zip(train, held))])
+    run("ce", "ce", 1.0, [0.3, 0.8, 1.0], [0.3, 0.8, 0.9])
+    run("mem_real", "memorize", 1.0, [0.1, 0.2, 0.3], [0.2, 0.1, 0.05])
+    run("mem_noise", "memorize", 0.0, [0.2, 0.6, 0.9], [0.1, 0.1, 0.12])
+    result = report("--figure", "memorize", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert ("ce        f=1     train acc last 1.000 (max 1.000), epochs to fit 1; held-out acc last 0.900 "
+            "(max 0.900)") in out
+    assert "memorize  f=1     train acc last 0.300 (max 0.300), epochs to fit never; held-out acc last 0.050" in out
+    assert "memorize  f=0     train acc last 0.900 (max 0.900), epochs to fit 1; held-out acc last 0.120" in out
+    assert (tmp_path / "figures" / "memorize.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "empty").mkdir()
+    empty = report("--figure", "memorize", str(tmp_path / "empty"))
+    assert empty.returncode != 0 and "holds no finished method=memorize runs" in empty.stderr
+    assert "experiment=badger/digits_mlp" in empty.stderr and "Traceback" not in empty.stderr
