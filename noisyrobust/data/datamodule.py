@@ -25,7 +25,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
                  eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
                  normalize: bool = True, mean: Sequence[float] = (), std: Sequence[float] = (),
                  augment: bool = False, crop_padding: int = 4, flip: bool = True, drop_last: bool = True,
-                 inputs: str = "none", input_signal: float = 0.0):
+                 inputs: str = "none", input_signal: float = 0.0, shuffle_seed: Optional[int] = None):
         super().__init__()
         self.inputs = check_inputs(inputs, in_memory_images=True, data_name=name, signal=input_signal)
         self.input_signal = input_signal
@@ -38,6 +38,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.split_seed, self.drop_last = val_fraction, split_seed, drop_last
         self.augment, self.crop_padding, self.flip = augment, crop_padding, flip
+        # the training order's seed; by default the noise seed's (Arpit et al.'s runs vary it with the labels fixed)
+        self.shuffle_seed = shuffle_seed
         mean_t = torch.tensor(mean, dtype=torch.float32) if normalize else None
         std_t = torch.tensor(std, dtype=torch.float32) if normalize else None
         if normalize and (len(mean) != in_channels or len(std) != in_channels):
@@ -102,7 +104,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
             epoch = (lambda: self.trainer.current_epoch) if self.trainer is not None else (lambda: 0)
             return TensorBatches(train_x, noisy, self.train_indices, batch_size=self.batch_size,
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
-                                 augment=self.augment or bool(self.views), seed=self.noise_seed, epoch=epoch,
+                                 augment=self.augment or bool(self.views),
+                                 seed=self.noise_seed if self.shuffle_seed is None else self.shuffle_seed, epoch=epoch,
                                  rank=rank, world_size=world, views=[self._view(v) for v in self.views])
         images, labels, idx = {"val": (train_x, noisy, self.val_indices),
                                "predict": (train_x, noisy, torch.arange(len(noisy))),

@@ -35,9 +35,9 @@ class ImageFileDataModule(NoisyLabelsDataModule):
 
     Every epoch draws ``samples_per_epoch`` training samples (None: as many as there are), class-balanced
     over the noisy labels if ``class_balanced`` (Clothing1M's usual 64,000), from a generator seeded by
-    (noise_seed, epoch). Before training, every image is checked: missing ones always, undecodable ones
-    too with ``verify_images`` (a fast reduced-scale decode, in parallel: about two minutes per million
-    JPEGs on 8 cores). Bad images stop the run with their names, or with ``skip_bad_images`` are left out.
+    (shuffle_seed, by default noise_seed; epoch). Before training, every image is checked: missing ones always,
+    undecodable ones too with ``verify_images`` (a fast reduced-scale decode, in parallel: about two minutes
+    per million JPEGs on 8 cores). Bad images stop the run with their names, or with ``skip_bad_images`` are left out.
     """
 
     strong_views = False  # the file transform draws the views in the workers: weak ones only
@@ -49,7 +49,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
                  skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True,
-                 inputs: str = "none", clean_validation: bool = False):
+                 inputs: str = "none", clean_validation: bool = False, shuffle_seed: Optional[int] = None):
         super().__init__()
         check_inputs(inputs, in_memory_images=False, data_name=name)
         if batch_size < 1 or eval_batch_size < 1:
@@ -67,6 +67,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         if len(mean) != 3 or len(std) != 3:
             raise UserError(f"data.mean/data.std need 3 values each, got {list(mean)} / {list(std)}")
         self.name, self.root, self.reader, self.noise, self.noise_seed = name, root, reader, noise, noise_seed
+        self.shuffle_seed = noise_seed if shuffle_seed is None else shuffle_seed  # the training order's seed
         self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
         self.batch_size, self.eval_batch_size, self.drop_last = batch_size, eval_batch_size, drop_last
         self.samples_per_epoch, self.class_balanced = samples_per_epoch, class_balanced
@@ -173,7 +174,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         rank, world = self._rank_world()
         self.check_world_size(world)
         labels = self.noisy_labels[self.train_indices].numpy() if self.class_balanced else None
-        sampler = TrainSampler(self.train_indices.numpy(), seed=self.noise_seed, labels=labels,
+        sampler = TrainSampler(self.train_indices.numpy(), seed=self.shuffle_seed, labels=labels,
                                num_samples=self.samples_per_epoch, rank=rank, world_size=world)
         transform = ViewsTransform(self.train_transform, len(self.views)) if self.views else self.train_transform
         return self._loader(self._dataset("train", transform), sampler, self.batch_size // world,
