@@ -7,31 +7,44 @@ import torch
 from noisyrobust.memorization.slingshot import slingshot_events
 
 
-def history(spikes, *, growth=True, n=3000):
-    """Loss 1e-4 after step 100 with spikes to 1.0 at ``spikes``; the norm grows 30% in the 100 steps before
-    each spike (when ``growth``) and stays flat otherwise."""
+def history(spikes, *, growth=1.6, rise=1500, n=10000, plateau=True):
+    """Shaped like the real curves (Adam on 200 digits): the loss fitted (1e-8) from step 200; before each
+    spike the last-layer norm grows by ``growth`` over ``rise`` steps, fast at first and slowing down (only
+    ~1% over the last 100 steps), then stays flat (``plateau``) or keeps growing; at each spike the loss jumps
+    to 10 and recovers over ~60 steps, crossing 1e-2 back and forth on the way down."""
     steps = np.arange(n, dtype=float)
-    loss = np.where(steps < 100, 1.0, 1e-4)
+    loss = np.where(steps < 200, 1.0, 1e-8)
     log_norm = np.zeros(n)
     for s in spikes:
-        loss[s] = 1.0
-        if growth:
-            log_norm[s - 100:s] += np.linspace(0, np.log(1.3), 100)
-            log_norm[s:] += np.log(1.3)
+        shape = 1 - (1 - np.linspace(0, 1, rise)) ** 3  # concave: the growth slows before the spike
+        log_norm[s - rise:s] += np.log(growth) * shape
+        log_norm[s:] += np.log(growth) if plateau else np.log(growth) * (1 + (steps[s:] - s) / rise)
+        recovery = 10.0 * 0.7 ** np.arange(60)
+        recovery[20:30] = [2e-2, 5e-3] * 5  # oscillating around fitted_loss while recovering
+        loss[s:s + 60] = np.maximum(recovery, 1e-8)[:n - s]
     return steps, np.exp(log_norm), loss
 
 
 def test_detector_counts_growth_spike_plateau_cycles():
-    events = slingshot_events(*history([800, 1600, 2400]))
-    assert [e["step"] for e in events] == [800, 1600, 2400]
-    assert all(abs(e["norm_after"] / e["norm_before"] - 1.3) < 0.02 for e in events)
+    steps, norms, loss = history([3000, 6000, 9000])
+    assert norms[2999] / norms[2899] < 1.02  # the growth has nearly stopped in the 100 steps before the spike
+    events = slingshot_events(steps, norms, loss)
+    assert [e["step"] for e in events] == [3000, 6000, 9000]  # one event per spike, its recovery included
+    # the norm 1,000 steps before -> at the spike: the share of log(1.6) grown over the last 1000 of 1500 steps
+    share = 1 - (1 - 500 / 1499) ** 3
+    assert all(abs(e["norm"] / e["norm_before"] - 1.6 ** (1 - share)) < 1e-3 for e in events)
+    assert all(e["loss"] == 10.0 and e["loss_base"] == 1e-8 for e in events)
 
 
-def test_spikes_without_norm_growth_and_before_the_fit_are_not_slingshots():
-    assert slingshot_events(*history([800, 1600], growth=False)) == []
-    steps, norms, loss = history([800])
-    loss[:1000] = 1.0  # never below fitted_loss before step 1000: the spike at 800 is still fitting
+def test_spikes_without_growth_or_plateau_before_the_fit_or_at_the_end_are_not_slingshots():
+    assert slingshot_events(*history([3000, 6000], growth=1.005)) == []  # 0.5% growth: no runaway norm
+    assert slingshot_events(*history([3000], plateau=False)) == []  # the norm keeps growing as fast after
+    steps, norms, loss = history([3000])
+    loss[:3100] = 1.0  # not yet fitted before the spike: it is part of fitting, not a slingshot
     assert slingshot_events(steps, norms, loss) == []
+    steps, norms, loss = history([9950])  # fewer than `window` steps after the spike: not judged yet
+    assert slingshot_events(steps, norms, loss) == []
+    assert [e["step"] for e in slingshot_events(*history([9800]))] == [9800]
 
 
 def test_monitor_logs_the_last_layer_norm_of_the_run(fit):
