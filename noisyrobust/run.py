@@ -154,7 +154,9 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
                          **({"reference_rate": noise["reference_rate"]} if "reference_rate" in noise else {}),
                          "checksum": noise["checksum"], "transition_matrix": transition_matrix(
                              clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
-               "seed": cfg.seed, **summarize_history(module.history), **module.summary_facts(), **stage_summaries,
+               "seed": cfg.seed, **summarize_history(module.history),
+               "epochs": trainer.current_epoch,  # trained; the history holds only the evaluated ones
+               **module.summary_facts(), **stage_summaries,
                **({"label_issues": issues} if issues else {}),
                **({"inputs": {k: v for k, v in datamodule.inputs_record.items() if k != "permutation"}}
                   if datamodule.inputs_record else {}),

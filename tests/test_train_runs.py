@@ -1,4 +1,5 @@
 """End to end, in-process from the real configs: every method and noise family, run files, resume."""
+import csv
 import json
 
 import numpy as np
@@ -90,3 +91,10 @@ def test_cifar10_from_official_pickles_with_sce_cnn_and_pairflip(fit, tmp_path):
     saved = load_noisy_labels(out / "noisy_labels.npz")
     moved = saved["clean"] != saved["noisy"]
     assert np.all(saved["noisy"][moved] == (saved["clean"][moved] + 1) % 10)
+
+
+def test_the_summary_counts_epochs_trained_when_evaluation_is_sparser(fit):
+    summary, out = fit("trainer.max_epochs=4", "trainer.check_val_every_n_epoch=2", "diagnostics=none")
+    assert summary["epochs"] == 4  # the history (what the test accuracies are read from) holds epochs 1 and 3
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert sorted(int(r["epoch"]) for r in rows if r.get("test/acc")) == [1, 3]
