@@ -4,7 +4,7 @@ import csv
 import numpy as np
 import torch
 
-from noisyrobust.memorization.slingshot import slingshot_events
+from noisyrobust.memorization.slingshot import SlingshotMonitor, slingshot_events
 
 
 def history(spikes, *, growth=1.6, rise=1500, n=10000, plateau=True):
@@ -55,3 +55,33 @@ def test_monitor_logs_the_last_layer_norm_of_the_run(fit):
     expected = weights["nets.0.net.3.weight"].norm().item()  # MLP 64-256-10: the last Linear
     assert abs(float(rows[-1]["train/last_layer_norm"]) - expected) < 1e-5
     assert summary["slingshot"] == {"events": 0, "event_steps": []}
+
+
+def test_the_monitor_reruns_the_detector_every_detect_every_steps_and_at_the_end():
+    steps, norms, loss = history([3000, 6000], n=9500)
+    monitor, logged = SlingshotMonitor(detect_every=5000), []
+
+    class Module:
+        def log(self, key, value):
+            logged.append(value)
+
+    class Trainer:
+        is_global_zero, loggers = False, []
+
+    for start in range(0, 9500, 1000):  # epochs of 1,000 steps (the last one 500)
+        part = slice(start, start + 1000)
+        monitor.steps = steps[part].tolist()
+        monitor.norms = [torch.tensor(v) for v in norms[part]]
+        monitor.losses = [torch.tensor(v) for v in loss[part]]
+        monitor.on_train_epoch_end(Trainer(), Module())
+    # detected at 5,000 steps (the spike at 3,000 judged) and not again before 10,000: the count lags
+    assert logged == [0.0] * 4 + [1.0] * 6
+    monitor.on_train_end(Trainer(), Module())  # the end reads every step
+    assert [e["step"] for e in monitor.events] == [3000, 6000]
+
+
+def test_detect_every_below_one_step_is_refused():
+    import pytest
+    from noisyrobust.errors import UserError
+    with pytest.raises(UserError, match="callbacks.slingshot.detect_every=0 must be a number of steps >= 1"):
+        SlingshotMonitor(detect_every=0)
