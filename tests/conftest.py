@@ -39,8 +39,16 @@ def fit(tmp_path):
     """Train in-process from the real configs; returns (summary, run dir)."""
     from noisyrobust.run import train
 
-    def _fit(*overrides, name="run"):
+    def _fit(*overrides, name="run", hydra_config=False):
+        """``hydra_config``: also write the composed config where Hydra writes it (.hydra/config.yaml), for
+        the commands that read a finished run directory (diagnose, report)."""
         out = tmp_path / name
-        return train(compose_cfg(out, *overrides)), out
+        cfg = compose_cfg(out, *overrides)
+        summary = train(cfg)
+        if hydra_config:
+            from omegaconf import OmegaConf
+            (out / ".hydra").mkdir(exist_ok=True)
+            OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
+        return summary, out
 
     return _fit

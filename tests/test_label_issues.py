@@ -123,8 +123,8 @@ def test_vog_is_refused_on_data_without_image_inputs():
         LabelIssues(scores=["vog"]).check(data)
 
 
-def test_diagnose_draws_every_plot_of_a_finished_run(tmp_path):
-    assert run_cli(tmp_path / "run", "noise=sym0.4", "trainer.max_epochs=2").returncode == 0
+def test_diagnose_draws_every_plot_of_a_finished_run(tmp_path, fit):
+    fit("noise=sym0.4", "trainer.max_epochs=2", hydra_config=True)  # in-process; diagnose is the CLI under test
     r = diagnose(tmp_path / "run")
     assert r.returncode == 0, r.stderr
     names = ["detection_curves", "score_histograms", "memorization", "transition_confusion", "most_suspicious"]
@@ -134,14 +134,14 @@ def test_diagnose_draws_every_plot_of_a_finished_run(tmp_path):
     assert sorted(p.name for p in (tmp_path / "run" / "plots").iterdir()) == sorted(f"{n}.png" for n in names)
 
 
-def test_diagnose_refuses_what_is_not_a_finished_run_with_one_line(tmp_path):
+def test_diagnose_refuses_what_is_not_a_finished_run_with_one_line(tmp_path, fit):
     (tmp_path / "empty").mkdir()
     for target, message in ((tmp_path / "nothing", "is not a directory"),
                             (tmp_path / "empty", "is not a noisyrobust run directory")):
         r = diagnose(target)
         assert r.returncode == 2 and r.stderr.strip().startswith("error: ") and message in r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
-    assert run_cli(tmp_path / "old", "trainer.max_epochs=1", "diagnostics=none").returncode == 0
+    fit("trainer.max_epochs=1", "diagnostics=none", name="old", hydra_config=True)
     r = diagnose(tmp_path / "old")  # a run without the report (from before it, or diagnostics=none)
     assert r.returncode == 2 and "has no label_issues.csv" in r.stderr
     assert not (tmp_path / "old" / "plots").exists()

@@ -6,7 +6,6 @@ import os
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-import torch
 from torch.utils.data import DataLoader
 
 from noisyrobust.data.base import NoisyLabelsDataModule
