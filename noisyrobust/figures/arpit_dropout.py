@@ -23,7 +23,7 @@ def cells(root: Path) -> dict:
         if not fits or run.cfg("model.dropout") is None:
             continue
         last = fits[max(fits, key=int)]
-        cell = out[(float(run.summary["noise"].get("rate", 0.0) or 0.0), float(run.cfg("model.dropout")))]
+        cell = out[(run.noise_rate, float(run.cfg("model.dropout")))]
         cell["noisy"].append(last["noisy"])
         cell["clean"].append(last["clean"])
         cell["test"].append(run.summary.get("test_acc_last"))

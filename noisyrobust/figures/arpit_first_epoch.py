@@ -20,7 +20,7 @@ COMMAND = "python train.py -m experiment=arpit/first_epoch hydra.sweep.dir=DIR"
 def data_kind(run: Run) -> str:
     """Real data, random labels (every label redrawn: noise rate 1), random inputs (any data.inputs), both;
     a run with partly corrupted labels is its own kind."""
-    rate = float(run.summary["noise"].get("rate", 0.0) or 0.0)
+    rate = run.noise_rate
     labels = "" if rate == 0 else "labels" if rate == 1 else f"labels p={rate:g}"
     inputs = "inputs" if (run.cfg("data.inputs", "none") or "none") != "none" else ""
     return "real data" if not (labels or inputs) else "random " + " + ".join(x for x in (inputs, labels) if x)

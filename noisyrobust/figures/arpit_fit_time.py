@@ -27,7 +27,7 @@ def cells(root: Path) -> dict:
     for run in load_runs(root):
         if "fit" not in run.summary or run.cfg("model.hidden") is None:
             continue
-        cell = out[(width(run), float(run.summary["noise"].get("rate", 0.0) or 0.0))]
+        cell = out[(width(run), run.noise_rate)]
         cell["fit"].append(epochs_to_fit(run))
         cell["budget"].append(run.summary.get("epochs"))
         cell["test"].append(run.summary.get("test_acc_last"))

@@ -29,6 +29,11 @@ class Run:
             node = node[key]
         return node
 
+    @property
+    def noise_rate(self) -> float:
+        """The share of labels the run's noise redrew (0 for clean labels)."""
+        return float(self.summary["noise"].get("rate", 0.0) or 0.0)
+
     def series(self, key: str, x: str = "step") -> tuple:
         """(x values, values) of every metrics row where ``key`` is logged."""
         pts = [(float(r[x]), float(r[key])) for r in self.rows if r.get(key) not in (None, "") and r.get(x)]

@@ -14,12 +14,8 @@ def corruption(run: Run) -> str:
     inputs = run.cfg("data.inputs", "none") or "none"
     if inputs != "none":
         return inputs.replace("_", " ")
-    rate = label_rate(run)
+    rate = run.noise_rate
     return "true labels" if rate == 0 else "random labels" if rate == 1 else f"labels p={rate:g}"
-
-
-def label_rate(run: Run) -> float:
-    return float(run.summary["noise"].get("rate", 0.0) or 0.0)
 
 
 def is_regularization_run(run: Run) -> bool:
@@ -30,7 +26,7 @@ def is_regularization_run(run: Run) -> bool:
 def table_rows(runs: list) -> list:
     rows = []
     for r in runs:
-        rows.append({"labels": "random" if label_rate(r) == 1 else "true" if label_rate(r) == 0 else f"p={label_rate(r):g}",
+        rows.append({"labels": "random" if r.noise_rate == 1 else "true" if r.noise_rate == 0 else f"p={r.noise_rate:g}",
                      "inputs": r.cfg("data.inputs", "none"), "random crop": "yes" if r.cfg("data.augment") else "no",
                      "weight decay": "yes" if float(r.cfg("optimizer.weight_decay", 0) or 0) > 0 else "no",
                      "dropout": f"{float(r.cfg('model.dropout', 0) or 0):g}",
@@ -57,8 +53,8 @@ def draw(root: Path) -> list:
                      f"test acc {100 * run.summary.get('test_acc_last', float('nan')):.1f}%")
     a.set(xlabel="step", ylabel="training loss", yscale="log", title="(a) learning curves")
     a.legend(fontsize=8)
-    label_runs = sorted((r for r in fig1 if (r.cfg("data.inputs", "none") or "none") == "none"), key=label_rate)
-    rates = [label_rate(r) for r in label_runs]
+    label_runs = sorted((r for r in fig1 if (r.cfg("data.inputs", "none") or "none") == "none"), key=lambda r: r.noise_rate)
+    rates = [r.noise_rate for r in label_runs]
     fitted = [(p, r.summary["fit"]["step"]) for p, r in zip(rates, label_runs) if r.summary.get("fit", {}).get("step")]
     unfitted = [(p, r.summary.get("epochs", 0)) for p, r in zip(rates, label_runs)
                 if not r.summary.get("fit", {}).get("step")]
