@@ -39,7 +39,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
         self.val_fraction, self.split_seed, self.drop_last = val_fraction, split_seed, drop_last
         self.augment, self.crop_padding, self.flip = augment, crop_padding, flip
         # the training order's seed; by default the noise seed's (Arpit et al.'s runs vary it with the labels fixed)
-        self.shuffle_seed = shuffle_seed
+        self.shuffle_seed = noise_seed if shuffle_seed is None else shuffle_seed
         mean_t = torch.tensor(mean, dtype=torch.float32) if normalize else None
         std_t = torch.tensor(std, dtype=torch.float32) if normalize else None
         if normalize and (len(mean) != in_channels or len(std) != in_channels):
@@ -105,7 +105,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
             return TensorBatches(train_x, noisy, self.train_indices, batch_size=self.batch_size,
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
                                  augment=self.augment or bool(self.views),
-                                 seed=self.noise_seed if self.shuffle_seed is None else self.shuffle_seed, epoch=epoch,
+                                 seed=self.shuffle_seed, epoch=epoch,
                                  rank=rank, world_size=world, views=[self._view(v) for v in self.views])
         images, labels, idx = {"val": (train_x, noisy, self.val_indices),
                                "predict": (train_x, noisy, torch.arange(len(noisy))),

@@ -53,14 +53,6 @@ class NoisyLabelModule(LightningModule):
         self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
         self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
-    def __setattr__(self, name: str, value) -> None:
-        # Lightning names the running hook around every hook call (about 30 times a training step): a plain
-        # attribute, which skips nn.Module's parameter/buffer/submodule bookkeeping
-        if name == "_current_fx_name":
-            object.__setattr__(self, name, value)
-        else:
-            super().__setattr__(name, value)
-
     # -- setup ---------------------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
         dm = self.trainer.datamodule
