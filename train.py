@@ -10,11 +10,11 @@ from noisyrobust.errors import find_user_error
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def main(cfg: DictConfig) -> float:
-    from noisyrobust.run import train  # after Hydra has parsed argv: --help answers without importing torch
+    from noisyrobust.run import runs  # after Hydra has parsed argv: --help answers without importing torch
     from noisyrobust.preemption import Preempted, handle_preemption
 
     try:
-        summary = train(cfg)
+        summary = runs(cfg)
     except Preempted as stop:  # SIGTERM / SIGINT / SIGUSR1: last.ckpt kept, the resume command printed
         sys.exit(handle_preemption(stop))
     except Exception as e:  # noqa: BLE001 - a user's mistake becomes one line; anything else propagates

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mnist_sized import SHARED  # noqa: E402
 
 from noisyrobust.data.idx import read_idx  # noqa: E402
-from noisyrobust.diagnostics.influence import (FlatModel, arnoldi, distill, hessian_vector_product,  # noqa: E402
+from noisyrobust.label_issues.influence import (FlatModel, arnoldi, distill, hessian_vector_product,  # noqa: E402
                                                projections, self_influence)
 from noisyrobust.models import MLP  # noqa: E402
 from noisyrobust.noise import symmetric_noise  # noqa: E402

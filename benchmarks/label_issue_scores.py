@@ -23,7 +23,7 @@ from omegaconf import open_dict
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from real_mnist import T10K, write_mnist_split  # noqa: E402
 
-from noisyrobust.diagnostics.dynamics import TrainingDynamics  # noqa: E402
+from noisyrobust.label_issues.dynamics import TrainingDynamics  # noqa: E402
 from noisyrobust.run import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

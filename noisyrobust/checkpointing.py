@@ -31,10 +31,11 @@ def method_identity(method_cfg) -> str:
     return str(method_cfg._target_) + (f"/{loss._target_}" if loss is not None and "_target_" in loss else "")
 
 
-def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, method: Optional[str] = None,
-                 max_epochs: Optional[int] = None) -> Path:
+def check_resume(path: str, module: Optional[torch.nn.Module] = None, *, labels_checksum: str,
+                 method: Optional[str] = None, max_epochs: Optional[int] = None) -> Path:
     """Refuse a ``ckpt_path`` that does not exist, is no Lightning checkpoint, holds another model's
-    weights, was trained on other noisy labels or by another method, or has no epoch left to train."""
+    weights (when ``module`` is given; else ``check_same_model`` later), was trained on other noisy labels
+    or by another method, or has no epoch left to train."""
     p = Path(path).expanduser().resolve()
     if not p.is_file():
         raise UserError(f"ckpt_path {p} does not exist")
@@ -44,12 +45,8 @@ def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, me
         raise UserError(f"ckpt_path {p} is not a readable checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise UserError(f"ckpt_path {p} is not a Lightning checkpoint (no state_dict)")
-    mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
-    theirs = {k: tuple(v.shape) for k, v in ckpt["state_dict"].items()}
-    if mine != theirs:
-        diff = sorted(set(mine.items()) ^ set(theirs.items()))
-        raise UserError(f"ckpt_path {p} belongs to a different model: {len(diff)} tensors differ "
-                        f"(first: {diff[0][0]} {diff[0][1]}); use the method/model/data it was trained with")
+    if module is not None:
+        _check_shapes(p, ckpt["state_dict"], module)
     saved = ckpt.get("noisy_labels_checksum")
     if saved is not None and saved != labels_checksum:
         raise UserError(f"ckpt_path {p} was trained on other noisy labels (checksum {saved}, this run "
@@ -62,3 +59,17 @@ def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, me
         raise UserError(f"ckpt_path {p} has already trained {done} epochs, trainer.max_epochs={max_epochs} leaves "
                         f"none to train; raise trainer.max_epochs above {done}")
     return p
+
+
+def check_same_model(path: Path, module: torch.nn.Module) -> None:
+    """Refuse a checkpoint (checked by ``check_resume``) whose weights are not shaped as ``module``'s."""
+    _check_shapes(path, torch.load(path, map_location="cpu", weights_only=False, mmap=True)["state_dict"], module)
+
+
+def _check_shapes(path: Path, state: dict, module: torch.nn.Module) -> None:
+    mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    theirs = {k: tuple(v.shape) for k, v in state.items()}
+    if mine != theirs:
+        diff = sorted(set(mine.items()) ^ set(theirs.items()))
+        raise UserError(f"ckpt_path {path} belongs to a different model: {len(diff)} tensors differ "
+                        f"(first: {diff[0][0]} {diff[0][1]}); use the method/model/data it was trained with")

@@ -18,7 +18,7 @@ from pathlib import Path
 import wandb_workspaces.reports.v2 as wr
 from wandb_workspaces import expr
 
-from noisyrobust.diagnostics.label_issues import SCORES
+from noisyrobust.label_issues.finder import SCORES
 from noisyrobust.loggers import _has_wandb_key
 from noisyrobust.report import report as sweep_table
 

@@ -20,7 +20,7 @@ GRID = 32
 def read_run(run_dir: Path) -> dict:
     """The files of a run that the plots need; a clear error when ``run_dir`` is not a finished run with a
     label-issue report."""
-    from noisyrobust.diagnostics.issue_table import read_issue_table
+    from noisyrobust.label_issues.table import read_issue_table
     from noisyrobust.noise.stats import load_noisy_labels
 
     if not run_dir.is_dir():

@@ -18,7 +18,7 @@ _observe = NoisyLabelModule.observe
 
 
 def observe(self, logits, given, index, kept=None):
-    if not self.probing and kept is not None:
+    if self._recording and kept is not None:
         STEPS.append({"batch": sorted(index.tolist()), "kept": sorted(index[kept].tolist())})
     return _observe(self, logits, given, index, kept)
 

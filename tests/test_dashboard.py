@@ -8,7 +8,7 @@ import wandb_workspaces.reports.v2 as wr
 
 from conftest import ROOT
 from noisyrobust.dashboard import GROUP_BY, build_report
-from noisyrobust.diagnostics.label_issues import SCORES
+from noisyrobust.label_issues.finder import SCORES
 
 
 def panels(report) -> dict:

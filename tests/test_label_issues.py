@@ -13,8 +13,8 @@ import pytest
 import torch
 from conftest import ROOT, run_cli
 
-from noisyrobust.diagnostics.label_issues import LabelIssues
-from noisyrobust.diagnostics.issue_table import read_issue_table
+from noisyrobust.label_issues.finder import LabelIssues
+from noisyrobust.label_issues.table import read_issue_table
 from noisyrobust.errors import UserError
 from noisyrobust.noise import load_noisy_labels
 

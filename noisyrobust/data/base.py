@@ -20,9 +20,6 @@ class NoisyLabelsDataModule(LightningDataModule):
     verified_labels = True
     # the noise rate measured where the release labels images both ways (Clothing1M); None elsewhere
     reference_noise_rate = None
-    # per-sample facts a stage before the fit computed for the method, by name: a tensor indexed by global
-    # sample index (RHO-LOSS's "irreducible_loss"); a stage sets a new dict on its own copy, never mutates this
-    per_sample: dict = {}
     views: tuple = ()  # training views (with_views); none: x is one augmented batch
     strong_views = True  # whether with_views can make a strong view (device-resident batches)
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs

@@ -11,7 +11,7 @@ def summarize_history(history: list, *, last: int = 10) -> dict:
     if not history:
         return {}
     test = [h["test/acc"] for h in history]
-    out = {"epochs": len(history), "test_acc_last": test[-1],
+    out = {"test_acc_last": test[-1],
            "test_acc_mean_last10": sum(test[-last:]) / len(test[-last:]),
            "test_acc_best_test_selected": max(test)}
     val = [h.get("val/acc", math.nan) for h in history]

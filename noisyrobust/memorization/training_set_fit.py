@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from noisyrobust.callbacks import SummaryCallback
-from noisyrobust.diagnostics.passes import training_set_pass
+from noisyrobust.per_sample.passes import training_set_pass
 from noisyrobust.errors import UserError
 from noisyrobust.files import atomic_write
 

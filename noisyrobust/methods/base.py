@@ -6,7 +6,7 @@ A training step costs little beyond the method's own tensors: its diagnostics an
 device and read once per epoch; ``train/loss_step`` is logged only on the steps the logger writes
 (``trainer.log_every_n_steps``), and the NaN guard reads the device every as many steps."""
 from contextlib import contextmanager, nullcontext
-from typing import Callable, Optional, Sequence
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import torch
 from lightning.pytorch import LightningModule
@@ -18,15 +18,29 @@ from noisyrobust.diagnostics.metrics import TrainingOutcomes
 from noisyrobust.errors import UserError
 from noisyrobust.models.compile import has_convolutions
 from noisyrobust.optim import frozen_running_stats
+from noisyrobust.per_sample.state import frozen_rows
+
+
+class Observation(NamedTuple):
+    """One step's logits of the first network by global sample index, and the labels it trained on."""
+
+    index: torch.Tensor
+    logits: torch.Tensor
+    given: torch.Tensor
 
 
 class NoisyLabelModule(LightningModule):
     """Base of every method. ``optimizer`` and ``scheduler`` are partials (Hydra ``_partial_: true``)
     bound here to the parameters of all ``nets``; the scheduler steps once per epoch.
 
-    A method implements ``training_loss(batch) -> loss | None`` (None: no update on this batch) and
-    records its diagnostics there with ``observe``; this base runs the update, so that an optimizer
-    that needs the loss twice (SAM) works with every method.
+    A method implements ``training_loss(batch, selected) -> loss | None`` (None: no update on this batch)
+    and records its diagnostics there with ``observe``. What it decides once per batch, at the weights
+    before the update (random draws such as mixup's λ, the samples it trains on), it returns from
+    ``select(batch)``, which runs first and whose result every loss pass of the batch receives as
+    ``selected``; ``after_update(batch, selected)`` runs after the optimizer's step (per-sample
+    parameters, weight averages). This base runs the update, so that an optimizer that takes the loss
+    twice (SAM) works with every method without the method knowing: the second pass runs with
+    BatchNorm's running statistics and the method's per-sample state frozen, and records nothing.
     """
 
     shows_selection = False  # methods that select show select/* on the progress bar
@@ -45,12 +59,12 @@ class NoisyLabelModule(LightningModule):
                                                             for _ in nets) for split in ("val", "test")})
         self.history: list = []
         self.automatic_optimization = False  # training_step below runs the update
-        self.probing = False  # True while a second loss pass runs for the optimizer: no diagnostics
         # this epoch's sum of batch-size-weighted losses and the count of updates before the first non-finite one
         self.register_buffer("loss_sum", torch.zeros(()), persistent=False)
         self.register_buffer("finite_updates", torch.zeros((), dtype=torch.long), persistent=False)
         self._loss_weight, self._first_step = 0, 0
-        self.dynamics = None  # per-sample training dynamics, attached by the label-issue diagnostics
+        self._recording = True  # False during an optimizer's second loss pass
+        self._observed: Optional[Observation] = None  # what observe saw in this step's first pass
         self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
     # -- setup ---------------------------------------------------------------------------------------
@@ -61,15 +75,6 @@ class NoisyLabelModule(LightningModule):
             for net in self.nets:
                 if has_convolutions(net):
                     net.to(memory_format=torch.channels_last)
-
-    def stage_output(self, name: str, stage: str) -> torch.Tensor:
-        """The per-sample fact ``name`` a stage before the fit handed over in ``datamodule.per_sample``; a
-        clear error when the method's config lost the stage node ``stages.<stage>``."""
-        value = self.trainer.datamodule.per_sample.get(name)
-        if value is None:
-            raise UserError(f"this method needs {name} from the stage stages.{stage}, which its config sets; "
-                            "keep that node")
-        return value
 
     def summary_facts(self) -> dict:
         """Facts of the method's settings the end-of-run summary reports (none by default)."""
@@ -82,38 +87,57 @@ class NoisyLabelModule(LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer=optimizer),
                                                           "interval": "epoch"}}
 
+    # -- one step: select once, a loss pass (two for SAM), the update ----------------------------------
+    def select(self, batch) -> Any:
+        """What the method decides once per batch before its loss passes; None by default."""
+        return None
+
+    def after_update(self, batch, selected) -> None:
+        """Runs after the optimizer's step on this batch (not when ``training_loss`` gave None)."""
+
     def training_step(self, batch, batch_idx: int):
         optimizer = self.optimizers()
-        loss = self.training_loss(batch)
+        self._observed = None
+        selected = self.select(batch)
+        loss = self.training_loss(batch, selected)
+        outputs = {"observed": self._observed} if self._observed is not None else {}
         if loss is None:
-            return None
+            return outputs
         optimizer.zero_grad()
         if getattr(optimizer.optimizer, "two_pass", False):
-            self.sharpness_aware_update(optimizer, batch, loss)
+            self.sharpness_aware_update(optimizer, batch, selected, loss)
         else:
             self.manual_backward(loss)
             optimizer.step()
+        self.after_update(batch, selected)
         loss = loss.detach()
         n = len(batch[1])  # (labels: x may be a tuple of views) the epoch mean weighs each batch by its size
         self.loss_sum.add_(loss, alpha=n)
         self.finite_updates.add_(torch.isfinite(self.loss_sum))  # stops growing at the first NaN/inf loss
         self._loss_weight += n
-        if self.trainer._logger_connector.should_update_logs:  # the steps whose metrics the logger writes
+        if self.logs_this_step():
             self.log("train/loss_step", loss, on_step=True, on_epoch=False)
-        return loss
+        return {"loss": loss, **outputs}
 
-    def sharpness_aware_update(self, optimizer, batch, loss: torch.Tensor) -> None:
+    def logs_this_step(self) -> bool:
+        """Whether the logger writes this step's metrics (every ``trainer.log_every_n_steps`` batches, as
+        Lightning decides): a per-step ``self.log`` elsewhere would only cost time."""
+        trainer = self.trainer
+        return (trainer.fit_loop.epoch_loop.total_batch_idx + 1) % trainer.log_every_n_steps == 0 \
+            or trainer.should_stop
+
+    def sharpness_aware_update(self, optimizer, batch, selected, loss: torch.Tensor) -> None:
         """SAM/ASAM (``noisyrobust.optim.SAM``): the gradient of ``loss`` (the first pass, at w: it has
         recorded the diagnostics and updated BatchNorm's statistics) gives the ascent w -> w + e; the
-        method's loss again at w + e, without diagnostics and with BatchNorm's statistics frozen, gives
-        the gradient the base optimizer applies from w. Under DDP only that second gradient is
-        all-reduced; each rank ascends along its own first-pass gradient, as in the SAM paper."""
+        method's loss again at w + e, with the same ``selected``, nothing recorded and the running state
+        frozen, gives the gradient the base optimizer applies from w. Under DDP only that second gradient
+        is all-reduced; each rank ascends along its own first-pass gradient, as in the SAM paper."""
         model = self.trainer.strategy.model
         with model.no_sync() if isinstance(model, DistributedDataParallel) else nullcontext():
             self.manual_backward(loss)
         optimizer.optimizer.ascend()
         with self.second_pass():
-            loss_at_ascent = self.training_loss(batch)
+            loss_at_ascent = self.training_loss(batch, selected)
             if loss_at_ascent is not None:
                 optimizer.zero_grad()
                 self.manual_backward(loss_at_ascent)
@@ -125,14 +149,14 @@ class NoisyLabelModule(LightningModule):
 
     @contextmanager
     def second_pass(self):
-        """Another loss pass (and its backward) for the optimizer: no diagnostics, and BatchNorm's
-        running statistics put back afterwards, so that they see each batch once."""
-        self.probing = True
+        """Another loss pass (and its backward) for the optimizer: no diagnostics, and BatchNorm's running
+        statistics and the per-sample state put back or left alone, so that they see each batch once."""
+        self._recording = False
         try:
-            with frozen_running_stats(self):
+            with frozen_running_stats(self), frozen_rows(self):
                 yield
         finally:
-            self.probing = False
+            self._recording = True
 
     def on_train_epoch_start(self) -> None:
         self.loss_sum.zero_()
@@ -151,14 +175,19 @@ class NoisyLabelModule(LightningModule):
     def observe(self, logits: torch.Tensor, given: torch.Tensor, index: torch.Tensor,
                 kept: Optional[torch.Tensor] = None) -> None:
         """Record one batch's diagnostics from the logits the update step already computed: accuracy
-        on the given labels, memorization rates, the quality of the kept subset (all kept if None), and
-        each sample's loss, margin and correctness (``dynamics``, when the label-issue diagnostics run)."""
-        if self.probing:
+        on the given labels, memorization rates and the quality of the kept subset (all kept if None).
+        The logits, by sample index, are what the step exposes to callbacks (``outputs["observed"]``):
+        the label-issue finder reads each sample's loss, margin and correctness from them."""
+        if not self._recording:
             return
-        if self.dynamics is not None:
-            self.dynamics.record(index, logits, given, self.current_epoch)
+        self._observed = Observation(index, logits.detach(), given)
         clean = self.clean_labels[index]  # clean < 0: unknown (Clothing1M)
         self.outcomes.update(logits.detach().argmax(1), given, clean, kept)
+
+    def observe_selection(self, given: torch.Tensor, index: torch.Tensor, kept: torch.Tensor) -> None:
+        """Score one more selection of the batch (a second network's kept set) in ``select/*``."""
+        if self._recording:
+            self.outcomes.update(None, given, self.clean_labels[index], kept, selection_only=True)
 
     def label_issue_scores(self) -> dict:
         """The method's own per-sample scores for the label-issue table, ``{name: array over all training

@@ -1,5 +1,5 @@
 """Forward / backward loss correction (Patrini et al., CVPR 2017): the loss is corrected with the noise
-transition matrix T that the stage ``stages.transition`` (stages/transition.py) hands the fit."""
+transition matrix T that the stage ``stages.transition`` (stages/transition.py) hands the constructor."""
 from typing import Callable, Optional
 
 import torch
@@ -18,11 +18,16 @@ class LossCorrection(NoisyLabelModule):
     Every DDP rank computes T in its stage; ``setup`` broadcasts rank 0's, so all correct alike."""
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
-                 correction: str = "forward", transition: str = "estimate"):
+                 correction: str = "forward", transition: str = "estimate",
+                 transition_matrix: Optional[torch.Tensor] = None):
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         if correction not in CORRECTIONS:
             raise UserError(f"method.correction={correction} is unknown; choose from: {', '.join(CORRECTIONS)}")
+        if transition_matrix is None:
+            raise UserError(f"method={correction} needs the matrix T from the stage stages.transition, which its "
+                            "config sets; keep that node")
         self.correction, self.transition_source = correction, str(transition)
+        self.register_buffer("transition", transition_matrix.float(), persistent=False)
 
     def summary_facts(self) -> dict:
         return {"correction": self.correction}
@@ -31,11 +36,10 @@ class LossCorrection(NoisyLabelModule):
         super().setup(stage)
         if stage != "fit":
             return
-        t = self.trainer.strategy.broadcast(self.stage_output("transition", "transition").to(self.device), src=0)
-        self.register_buffer("transition", t, persistent=False)
-        self.register_buffer("inverse", torch.linalg.inv(t.double()).float(), persistent=False)
+        self.transition = self.trainer.strategy.broadcast(self.transition, src=0)
+        self.register_buffer("inverse", torch.linalg.inv(self.transition.double()).float(), persistent=False)
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits = self.nets[0](x)
         self.observe(logits, y, index)

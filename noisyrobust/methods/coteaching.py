@@ -8,7 +8,7 @@ class CoTeaching(TwoNetworks):
     """Per step: keep_i = the (1 - R(t)) smallest CE losses under network i; network 1 descends the mean
     CE over keep_2 and network 2 over keep_1."""
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         loss1, loss2 = cross_entropy(logits1, y), cross_entropy(logits2, y)

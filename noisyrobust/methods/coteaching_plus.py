@@ -37,7 +37,7 @@ class CoTeachingPlus(TwoNetworks):
             keep = keep.where(keep > 0, among.sum())
         return keep
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         loss1, loss2 = cross_entropy(logits1, y), cross_entropy(logits2, y)

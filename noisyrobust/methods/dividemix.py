@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from noisyrobust.diagnostics.passes import evaluation_mode, training_set_pass
-from noisyrobust.diagnostics.per_sample import PerSampleState
+from noisyrobust.per_sample.passes import evaluation_mode, training_set_pass
+from noisyrobust.per_sample.state import PerSampleState
 from noisyrobust.errors import UserError
 from noisyrobust.losses import cross_entropy
 from noisyrobust.losses.dividemix import (confidence_penalty, lambda_u_ramp, mixmatch, refined_labels,
@@ -57,7 +57,6 @@ class DivideMix(NoisyLabelModule):
         self.ramp_epochs, self.seed, self.num_classes = ramp_epochs, seed, num_classes
         self.progress = 0.0  # epoch + batch / batches, for the λu ramp
         self.rng = np.random.default_rng(seed)
-        self._mix = None  # λ and permutations of this step, kept for a second pass (SAM)
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -94,20 +93,25 @@ class DivideMix(NoisyLabelModule):
         self.progress = self.current_epoch + batch_idx / max(1, self.trainer.num_training_batches)
 
     # -- one step --------------------------------------------------------------------------------------
-    def training_loss(self, batch):
+    def select(self, batch):
+        """MixMatch's draws for the batch after the warm-up: λ ~ Beta(α, α) and a permutation of both views
+        for each network."""
+        if self.current_epoch < self.warmup_epochs:
+            return None
+        n = 2 * len(batch[1])
+        return float(self.rng.beta(self.alpha, self.alpha)), [torch.randperm(n, device=self.device) for _ in self.nets]
+
+    def training_loss(self, batch, selected):
         x, y, index = batch
         views = list(x) if isinstance(x, (tuple, list)) else [x, x]
-        if self.current_epoch < self.warmup_epochs:
+        if selected is None:
             return self.warmup_loss(views[0], y, index)
+        lam, perms = selected
         both = torch.cat(views)
         with torch.no_grad(), evaluation_mode(*self.nets):
             logits = [net(both) for net in self.nets]
         probs = [F.softmax(lg.float(), 1).view(2, len(y), -1).mean(0) for lg in logits]  # p̄_k over the views
         onehot = F.one_hot(y, self.num_classes).float()
-        if not self.probing:
-            lam = float(self.rng.beta(self.alpha, self.alpha))
-            self._mix = (lam, [torch.randperm(2 * len(y), device=self.device) for _ in self.nets])
-        lam, perms = self._mix
         guessed = sharpen((probs[0] + probs[1]) / 2, self.temperature)  # co-guessing
         weight = lambda_u_ramp(self.lambda_u, self.progress, warmup=self.warmup_epochs, length=self.ramp_epochs)
         loss, kept = 0.0, []
@@ -122,8 +126,7 @@ class DivideMix(NoisyLabelModule):
             loss = loss + lx + weight * lu + uniform_prior_penalty(out)
             kept.append(labelled)
         self.observe(logits[0][:len(y)], y, index, kept=kept[0])
-        if not self.probing:
-            self.outcomes.update(None, y, self.clean_labels[index], kept[1], selection_only=True)
+        self.observe_selection(y, index, kept[1])
         return loss
 
     def warmup_loss(self, x, y, index):

@@ -6,7 +6,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from noisyrobust.diagnostics.per_sample import PerSampleState
+from noisyrobust.per_sample.state import PerSampleState
 from noisyrobust.errors import UserError
 from noisyrobust.losses.elr import clamped_softmax, elr_loss, elr_target_update
 from noisyrobust.methods.base import NoisyLabelModule
@@ -20,7 +20,8 @@ def check_elr(beta: float, lam: float) -> None:
 class ELR(NoisyLabelModule):
     """Per step: t_i <- beta t_i + (1 - beta) p̂_i for the batch (written, then merged so every DDP rank holds
     every rank's rows), then the mean of CE + lambda log(1 - <t_i, p_i>) with the updated t_i, as the
-    reference does. A second pass for the optimizer (SAM) reuses the updated targets."""
+    reference does. The targets are running state: a second loss pass of the optimizer (SAM) reads the
+    updated targets and leaves them as they are."""
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
                  beta: float = 0.7, lam: float = 3.0):
@@ -34,13 +35,12 @@ class ELR(NoisyLabelModule):
             self.per_sample = PerSampleState(len(self.clean_labels), trailing={"target": (self.num_classes,)},
                                              target=torch.float32)
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits = self.nets[0](x)
-        if not self.probing:
-            target = elr_target_update(self.per_sample.target[index], clamped_softmax(logits), beta=self.beta)
-            self.per_sample.write(index, target=target)
-            self.per_sample.share(index, self.trainer.world_size)
+        target = elr_target_update(self.per_sample.target[index], clamped_softmax(logits), beta=self.beta)
+        self.per_sample.write(index, target=target)  # running state: once per batch, like BatchNorm's
+        self.per_sample.share(index, self.trainer.world_size)
         self.observe(logits, y, index)
         return elr_loss(logits, y, self.per_sample.target[index], lam=self.lam).mean()
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from noisyrobust.diagnostics.per_sample import PerSampleState
+from noisyrobust.per_sample.state import PerSampleState
 from noisyrobust.errors import UserError
 from noisyrobust.losses.dividemix import mixmatch
 from noisyrobust.losses.elr import clamped_softmax, elr_regularizer, elr_target_update, sigmoid_rampup, soft_cross_entropy
@@ -37,7 +37,7 @@ class ELRPlus(NoisyLabelModule):
         self.beta, self.lam, self.alpha, self.coef_step = beta, lam, alpha, coef_step
         self.ema_alpha, self.ema_update, self.ema_step = ema_alpha, ema_update, ema_step
         self.weighted_target, self.num_classes = weighted_target, num_classes
-        self.rng, self._mix = np.random.default_rng(seed), None
+        self.rng = np.random.default_rng(seed)
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -49,16 +49,20 @@ class ELRPlus(NoisyLabelModule):
         super().on_train_epoch_start()
         self.rng = np.random.default_rng(int(torch.randint(2**62, (1,))))  # EpochSeed reseeds: resumable
 
-    def training_loss(self, batch):
+    def select(self, batch):
+        """Mixup's λ and permutation, and the targets moved towards the peers' EMA predictions: once per batch."""
         x, y, index = batch
-        if not self.probing:
-            self._mix = (float(self.rng.beta(self.alpha, self.alpha)), torch.randperm(len(y), device=self.device))
-            with torch.no_grad():
-                peer = [F.softmax(self.ema[j](x).float(), 1) for j in (1, 0)]  # EMA copies in train mode
-            self.per_sample.write(index, target=torch.stack([elr_target_update(
-                self.per_sample.target[index, k], peer[k], beta=self.beta) for k in (0, 1)], 1))
-            self.per_sample.share(index, self.trainer.world_size)
-        lam, perm = self._mix
+        lam, perm = float(self.rng.beta(self.alpha, self.alpha)), torch.randperm(len(y), device=self.device)
+        with torch.no_grad():
+            peer = [F.softmax(self.ema[j](x).float(), 1) for j in (1, 0)]  # EMA copies in train mode
+        self.per_sample.write(index, target=torch.stack([elr_target_update(
+            self.per_sample.target[index, k], peer[k], beta=self.beta) for k in (0, 1)], 1))
+        self.per_sample.share(index, self.trainer.world_size)
+        return lam, perm
+
+    def training_loss(self, batch, selected):
+        x, y, index = batch
+        lam, perm = selected
         onehot = F.one_hot(y, self.num_classes).float()
         mixed_x, mixed_y = mixmatch(x, onehot, lam=lam, perm=perm)
         weight = sigmoid_rampup(self.global_step, self.coef_step) * self.lam
@@ -74,17 +78,15 @@ class ELRPlus(NoisyLabelModule):
                 self.observe(logits, y, index)  # on mixed inputs: accuracy against the dominant image's label
         return loss
 
-    def training_step(self, batch, batch_idx: int):
-        out = super().training_step(batch, batch_idx)
-        if out is not None:
-            step = self.global_step
-            a = (sigmoid_rampup(step + 1, self.ema_step) * self.ema_alpha if self.ema_update
-                 else min(1 - 1 / (step + 1), self.ema_alpha))
-            with torch.no_grad():
-                for net, ema in zip(self.nets, self.ema):
-                    for p, e in zip(net.parameters(), ema.parameters()):
-                        e.mul_(a).add_(p.detach(), alpha=1 - a)
-        return out
+    def after_update(self, batch, selected) -> None:
+        """EMA_k <- a EMA_k + (1 - a) θ_k."""
+        step = self.global_step
+        a = (sigmoid_rampup(step + 1, self.ema_step) * self.ema_alpha if self.ema_update
+             else min(1 - 1 / (step + 1), self.ema_alpha))
+        with torch.no_grad():
+            for net, ema in zip(self.nets, self.ema):
+                for p, e in zip(net.parameters(), ema.parameters()):
+                    e.mul_(a).add_(p.detach(), alpha=1 - a)
 
     def label_issue_scores(self) -> dict:
         t, y = self.per_sample.target.mean(1), self.trainer.datamodule.noisy_labels.to(self.device)

@@ -6,8 +6,8 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from noisyrobust.diagnostics.passes import training_set_pass
-from noisyrobust.diagnostics.per_sample import PerSampleState
+from noisyrobust.per_sample.passes import training_set_pass
+from noisyrobust.per_sample.state import PerSampleState
 from noisyrobust.errors import UserError
 from noisyrobust.losses.gce import generalized_cross_entropy, truncated_gce, truncation_weights
 from noisyrobust.methods.base import NoisyLabelModule
@@ -38,7 +38,7 @@ class GCE(NoisyLabelModule):
             self.per_sample = PerSampleState(len(self.clean_labels), weight=torch.float32)
             self.per_sample.weight.fill_(1.0)
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits = self.nets[0](x)
         if not self.truncated:

@@ -15,7 +15,7 @@ class JoCoR(TwoNetworks):
             raise UserError(f"method.co_lambda={co_lambda} is outside [0, 1]")
         self.co_lambda = co_lambda
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits1, logits2 = self.nets[0](x), self.nets[1](x)
         joint = jocor_loss(logits1, logits2, y, co_lambda=self.co_lambda)

@@ -40,10 +40,14 @@ class Memorize(NoisyLabelModule):
         self.heldout_weight = 0.0 if last is not None and last <= self.heldout_floor else 1.0
         self.log("train/heldout_term", self.heldout_weight)
 
-    def training_loss(self, batch):
+    def select(self, batch):
+        """The held-out samples paired with this batch: drawn once, whatever the optimizer's passes."""
+        return torch.randint(len(self._heldout[1]), (len(batch[1]),), device=self._heldout[1].device)
+
+    def training_loss(self, batch, selected):
         x, y, index = batch
         held_x, held_y = self._heldout
-        pick = torch.randint(len(held_y), (len(y),), device=held_y.device)
+        pick = selected
         train_logits = self.nets[0](x)
         self.observe(train_logits, y, index)
         if self.heldout_weight == 0:

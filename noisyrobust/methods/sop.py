@@ -6,7 +6,7 @@ from typing import Callable, Optional
 import torch
 from torch import nn
 
-from noisyrobust.diagnostics.per_sample import PerSampleState
+from noisyrobust.per_sample.state import PerSampleState
 from noisyrobust.errors import UserError
 from noisyrobust.losses.sop import class_balance_loss, consistency_loss, sop_loss
 from noisyrobust.methods.base import NoisyLabelModule
@@ -19,7 +19,7 @@ class SOP(NoisyLabelModule):
     as leaf tensors, and after the network's update moves them by plain SGD (no momentum, no weight decay,
     as the reference's second optimizer): u_i <- u_i - lr_u / W * grad. W is the number of DDP processes:
     each rank's loss is a mean over its B/W samples, so its gradient is W times the single-device gradient
-    at the global batch B (METHODS.md §8.2); the rows are then merged so every rank holds them all. Rows
+    at the global batch B; the rows are then merged so every rank holds them all. Rows
     not in the batch have zero gradient: the sparse update is exact."""
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
@@ -33,7 +33,7 @@ class SOP(NoisyLabelModule):
                             "must be >= 0")
         self.lr_u, self.lr_v, self.std, self.seed = lr_u, lr_v, std, seed
         self.consistency, self.balance, self.num_classes = consistency, balance, num_classes
-        self._rows = None  # (index, u leaf, v leaf) of the last loss pass
+        self._rows = None  # (index, u leaf, v leaf) of the last loss pass: after_update applies its gradient
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -44,7 +44,7 @@ class SOP(NoisyLabelModule):
             self.per_sample.u.copy_(torch.randn(n, 1, generator=g) * self.std)
             self.per_sample.v.copy_(torch.randn(n, self.num_classes, generator=g) * self.std)
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         weak, *strong = x if isinstance(x, (tuple, list)) else (x,)
         if self.consistency > 0 and not strong:
@@ -63,15 +63,15 @@ class SOP(NoisyLabelModule):
         self.observe(logits, y, index)
         return loss
 
-    def training_step(self, batch, batch_idx: int):
-        out = super().training_step(batch, batch_idx)
+    def after_update(self, batch, selected) -> None:
+        """u, v of the batch's rows by plain SGD on the gradient of the last loss pass (the one applied)."""
         index, u, v = self._rows
-        if out is not None and u.grad is not None:
-            scale = 1.0 / self.trainer.world_size  # per-rank mean -> the global batch's mean (see the class)
-            with torch.no_grad():
-                self.per_sample.write(index, u=u - self.lr_u * scale * u.grad, v=v - self.lr_v * scale * v.grad)
-            self.per_sample.share(index, self.trainer.world_size)
-        return out
+        if u.grad is None:
+            return
+        scale = 1.0 / self.trainer.world_size  # per-rank mean -> the global batch's mean (see the class)
+        with torch.no_grad():
+            self.per_sample.write(index, u=u - self.lr_u * scale * u.grad, v=v - self.lr_v * scale * v.grad)
+        self.per_sample.share(index, self.trainer.world_size)
 
     def label_issue_scores(self) -> dict:
         """u_i² (the mass added to the given label) and sum_c v_ic² (taken from the other classes)."""

@@ -14,7 +14,7 @@ class Standard(NoisyLabelModule):
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         self.loss = loss
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits = self.nets[0](x)
         self.observe(logits, y, index)

@@ -54,11 +54,9 @@ class TwoNetworks(NoisyLabelModule):
                *kept: torch.Tensor) -> None:
         """Memorization from network 1; selection quality pooled over the kept masks (each network's
         selection is scored as one more pass over the batch)."""
-        if self.probing:
-            return
         self.observe(logits1, given, index, kept=kept[0])
         for mask in kept[1:]:
-            self.outcomes.update(None, given, self.clean_labels[index], mask, selection_only=True)
+            self.observe_selection(given, index, mask)
 
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()

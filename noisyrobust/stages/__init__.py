@@ -1,8 +1,8 @@
-"""Stages that train a network of their own beside the run's: before the fit (RHO-LOSS's irreducible-loss
-model) or after it (the out-of-sample and turn-over-dropout refits of the label-issue scores)."""
-from noisyrobust.stages.fitting import one_device_trainer
-from noisyrobust.stages.irreducible_loss import IrreducibleLossStage, StageResult
+"""Stages: work before the fit, each handing its result on explicitly (``protocol.StageResult``): RHO-LOSS's
+irreducible losses, loss correction's transition matrix, the augmented views of DivideMix and SOP+."""
+from noisyrobust.stages.irreducible_loss import IrreducibleLossStage
+from noisyrobust.stages.protocol import BestOnValidation, Stage, StageResult
 from noisyrobust.stages.transition import TransitionStage
 from noisyrobust.stages.views import TrainingViews
 
-__all__ = ["IrreducibleLossStage", "StageResult", "TrainingViews", "TransitionStage", "one_device_trainer"]
+__all__ = ["BestOnValidation", "IrreducibleLossStage", "Stage", "StageResult", "TrainingViews", "TransitionStage"]

@@ -7,7 +7,7 @@ point's given label, for every training point. The losses are stored in
 second run with the same data, noise, seed, holdout and IL model reuses them.
 
 A stage of the run (config node ``stages.irreducible_loss``, set by ``method=rholoss``): ``run`` hands the fit
-the datamodule without the holdout points, with every point's IL in ``datamodule.per_sample``.
+the datamodule without the holdout points, and the method every point's IL (``irreducible_loss``).
 """
 import copy
 import hashlib
@@ -29,7 +29,8 @@ from noisyrobust.files import atomic_write
 from noisyrobust.losses import CrossEntropy, cross_entropy
 from noisyrobust.methods.standard import Standard
 from noisyrobust.noise import labels_checksum
-from noisyrobust.stages import one_device_trainer
+from noisyrobust.per_sample.trainer import one_device_trainer
+from noisyrobust.stages.protocol import BestOnValidation, StageResult
 
 log = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -107,39 +108,12 @@ def load_irreducible_losses(path: Path, *, size: int, checksum: str, source: str
     return IrreducibleLosses(losses, holdout, source, path, info)
 
 
-class BestOnValidation(pl.Callback):
-    """Keeps, in memory, the weights of the epoch with the highest ``monitor`` (noisy validation accuracy;
-    the first such epoch on ties). Never the test accuracy, which the trainer also computes."""
-
-    def __init__(self, monitor: str = "val/acc"):
-        self.monitor, self.best, self.best_epoch, self.state = monitor, None, None, None
-        self.by_epoch: list = []
-
-    def on_validation_end(self, trainer, pl_module) -> None:
-        if trainer.sanity_checking or self.monitor not in trainer.callback_metrics:
-            return
-        value = float(trainer.callback_metrics[self.monitor])
-        self.by_epoch.append(value)
-        if self.best is None or value > self.best:
-            self.best, self.best_epoch = value, trainer.current_epoch
-            self.state = copy.deepcopy(pl_module.state_dict())
-
-
 class IrreducibleLossModel(Standard):
     """A network trained with cross-entropy on the holdout points; ``predict_step`` gives (index, IL)."""
 
     def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
         x, y, index = batch
         return index, cross_entropy(self.nets[0](x).float(), y)
-
-
-@dataclass
-class StageResult:
-    """What a stage hands the fit: the datamodule to train on (per-sample facts in ``per_sample``) and
-    the facts the summary reports under the stage's name."""
-
-    datamodule: object
-    summary: dict
 
 
 class IrreducibleLossStage:
@@ -176,10 +150,9 @@ class IrreducibleLossStage:
             raise UserError(f"RHO-LOSS leaves {len(target)} training points for the target model, fewer than one "
                             f"large batch (data.batch_size={datamodule.batch_size}); lower "
                             "stages.irreducible_loss.holdout_fraction or data.batch_size")
-        fit_data = datamodule.with_train_indices(target)
-        fit_data.per_sample = {**datamodule.per_sample, "irreducible_loss": torch.as_tensor(il.losses)}
-        return StageResult(fit_data, {"source": il.source, "path": str(il.path), "target_points": len(target),
-                                      **il.info})
+        return StageResult(datamodule.with_train_indices(target),
+                           {"source": il.source, "path": str(il.path), "target_points": len(target), **il.info},
+                           outputs={"irreducible_loss": torch.as_tensor(il.losses)})
 
     def losses(self, datamodule, *, trainer: pl.Trainer) -> IrreducibleLosses:
         """IL of every training point: from ``il_path`` if given, else from the cache, else trained (by

@@ -1,7 +1,6 @@
 """Forward/backward correction's stage (Patrini et al. 2017): the noise transition matrix T the fit corrects
 its loss with — estimated from anchor points of a CE model trained first, the run's realized matrix
-(``oracle``, for study), or read from a file — handed to the fit as ``datamodule.per_sample["transition"]``."""
-import copy
+(``oracle``, for study), or read from a file — handed to the method's constructor as ``transition_matrix``."""
 import logging
 from pathlib import Path
 
@@ -10,14 +9,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from noisyrobust.diagnostics.passes import training_set_pass
+from noisyrobust.per_sample.passes import training_set_pass
 from noisyrobust.errors import UserError
 from noisyrobust.losses import CrossEntropy
 from noisyrobust.losses.correction import check_transition, estimate_transition
 from noisyrobust.methods.standard import Standard
 from noisyrobust.noise import transition_matrix
-from noisyrobust.stages.fitting import one_device_trainer
-from noisyrobust.stages.irreducible_loss import BestOnValidation, StageResult
+from noisyrobust.per_sample.trainer import one_device_trainer
+from noisyrobust.stages.protocol import BestOnValidation, StageResult
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +64,9 @@ class TransitionStage:
         if t is None:
             t = self.estimate(datamodule, trainer)
         t = check_transition(t, num_classes=self.num_classes, source=self.source, invertible=self.invertible)
-        fit_data = copy.copy(datamodule)
-        fit_data.per_sample = {**datamodule.per_sample, "transition": torch.as_tensor(t, dtype=torch.float32)}
-        return StageResult(fit_data, {"source": self.source, "matrix": t.round(4).tolist(),
-                                      "mean_abs_error_vs_realized": float(np.abs(t - realized).mean())})
+        return StageResult(datamodule, {"source": self.source, "matrix": t.round(4).tolist(),
+                                        "mean_abs_error_vs_realized": float(np.abs(t - realized).mean())},
+                           outputs={"transition_matrix": torch.as_tensor(t, dtype=torch.float32)})
 
     def estimate(self, datamodule, trainer) -> np.ndarray:
         stage = Standard(net=self.model, loss=CrossEntropy(), num_classes=self.num_classes, optimizer=self.optimizer)

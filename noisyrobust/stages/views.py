@@ -3,7 +3,7 @@ weak and strong views (``datamodule.with_views``)."""
 from typing import Sequence
 
 from noisyrobust.errors import UserError
-from noisyrobust.stages.irreducible_loss import StageResult
+from noisyrobust.stages.protocol import StageResult
 
 VIEW_KINDS = ("weak", "strong")
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from conftest import run_cli
-from noisyrobust.diagnostics.influence import (FlatModel, arnoldi, distill, hessian_vector_product, projections,
+from noisyrobust.label_issues.influence import (FlatModel, arnoldi, distill, hessian_vector_product, projections,
                                                self_influence)
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from noisyrobust.diagnostics import issue_table as it
-from noisyrobust.diagnostics.detection import detection_quality, suspicion_order
+from noisyrobust.label_issues.detection import detection_quality, suspicion_order
 
 
 def test_auroc_is_the_share_of_noisy_clean_pairs_ordered_right_ties_counting_half():

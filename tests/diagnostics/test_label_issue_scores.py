@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from noisyrobust.diagnostics.dynamics import TrainingDynamics
-from noisyrobust.diagnostics.scores import (arccos_kernel, class_normalize, complexity_gap, complexity_gap_bytes,
+from noisyrobust.label_issues.dynamics import TrainingDynamics
+from noisyrobust.label_issues.scores import (arccos_kernel, class_normalize, complexity_gap, complexity_gap_bytes,
                                             complexity_gap_scores, input_gradient_spread, margins, self_influence,
                                             turnover_masks, welford_update)
 

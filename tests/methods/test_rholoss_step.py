@@ -1,6 +1,6 @@
 """One RHO-LOSS `training_loss` step, called directly (no Trainer) on a batch of 6: the kept points are the
 top CE - IL of a pass in eval mode, the loss is the mean CE over them, BatchNorm sees the kept points
-once, SAM's second pass reuses the selection and records nothing, the noisy shares are logged.
+once, SAM's second pass gets the same selection and records nothing, the noisy shares are logged.
 Expectations are computed independently here (torch.nn.functional and plain sorted())."""
 import copy
 from functools import partial
@@ -30,6 +30,12 @@ def batch():
     return torch.tensor(X), torch.tensor(Y), torch.tensor(INDEX)
 
 
+def step_loss(module, b=None):
+    """One loss pass as the training step runs it: the batch's selection, then the loss over it."""
+    b = batch() if b is None else b
+    return module.training_loss(b, module.select(b))
+
+
 def bn_net(seed=0):
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(4, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Dropout(0.5), nn.Linear(4, 3))
@@ -37,9 +43,9 @@ def bn_net(seed=0):
 
 def make(tmp_path, monkeypatch, net, **kwargs):
     kwargs = {"keep_ratio": 0.5, **kwargs}
-    module = RHOLoss(net=net, num_classes=3, optimizer=partial(torch.optim.Adam, lr=1e-3), **kwargs)
+    module = RHOLoss(net=net, num_classes=3, optimizer=partial(torch.optim.Adam, lr=1e-3),
+                     irreducible_loss=torch.tensor(IL), **kwargs)
     module.register_buffer("clean_labels", torch.tensor(CLEAN), persistent=False)
-    module.irreducible = torch.tensor(IL)
     spy = SimpleNamespace(logs={})
     monkeypatch.setattr(module, "log", lambda name, value, **kw: spy.logs.__setitem__(name, value))
     module.train()
@@ -61,7 +67,7 @@ def test_step_trains_on_the_top_reducible_loss_points_with_mean_ce(tmp_path, mon
     module, _ = make(tmp_path, monkeypatch, net)
     kept = expected_kept(net)
     assert 0 not in kept and 5 not in kept  # the noisy points: high IL
-    loss = module.training_loss(batch())
+    loss = step_loss(module)
     x, y = torch.tensor(X), torch.tensor(Y)
     assert loss.item() == pytest.approx(F.cross_entropy(net(x[kept]), y[kept]).item(), rel=1e-6)
     assert module.outcomes.compute()["select/ratio"].item() == pytest.approx(0.5)
@@ -75,7 +81,7 @@ def test_selection_pass_runs_in_eval_mode_and_batchnorm_sees_only_the_kept_point
     module, _ = make(tmp_path, monkeypatch, net)
     kept = expected_kept(reference)
     torch.manual_seed(7)
-    module.training_loss(batch())
+    step_loss(module)
     assert net.training and all(m.training for m in net.modules())  # train mode restored
     reference.train()
     torch.manual_seed(7)
@@ -89,23 +95,23 @@ def test_selection_pass_runs_in_eval_mode_and_batchnorm_sees_only_the_kept_point
 def test_selection_in_train_mode_when_configured_updates_batchnorm_twice(tmp_path, monkeypatch):
     net = bn_net()
     module, _ = make(tmp_path, monkeypatch, net, selection_eval_bn=False)
-    module.training_loss(batch())
+    step_loss(module)
     assert int(net[1].num_batches_tracked) == 2  # the reference implementation's behaviour
 
 
-def test_probing_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeypatch):
+def test_second_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeypatch):
     torch.manual_seed(1)
     net = nn.Linear(4, 3)
     module, spy = make(tmp_path, monkeypatch, net)
     kept = expected_kept(net)
-    module.training_loss(batch())
+    selected = module.select(batch())
+    module.training_loss(batch(), selected)
     seen = module.outcomes.counts()["seen"].item()
     logged = dict(spy.logs)
     with torch.no_grad():  # as SAM's ascent: other weights, under which other points would be selected
         net.weight.mul_(-3.0)
-    module.probing = True
-    loss = module.training_loss(batch())
-    module.probing = False
+    with module.second_pass():
+        loss = module.training_loss(batch(), selected)
     x, y = torch.tensor(X), torch.tensor(Y)
     assert loss.item() == pytest.approx(F.cross_entropy(net(x[kept]), y[kept]).item(), rel=1e-6)
     assert expected_kept(net) != kept
@@ -116,7 +122,7 @@ def test_probing_pass_reuses_the_selection_and_records_nothing(tmp_path, monkeyp
 def test_noisy_share_of_the_selected_points_and_of_the_large_batch_are_logged(tmp_path, monkeypatch):
     torch.manual_seed(1)
     module, spy = make(tmp_path, monkeypatch, nn.Linear(4, 3), selection="loss")
-    module.training_loss(batch())
+    step_loss(module)
     with torch.no_grad():
         ce = F.cross_entropy(module.nets[0](torch.tensor(X)), torch.tensor(Y), reduction="none").tolist()
     kept = sorted(range(6), key=lambda i: -ce[i])[:3]

@@ -1,5 +1,9 @@
 """The label-issue finder: per-sample scores over a run, ``label_issues.csv`` at its end, and how well each
-score finds the wrong labels where the clean ones are known (``diagnostics=label_issues``, the default)."""
+score finds the wrong labels where the clean ones are known (``diagnostics=label_issues``, the default).
+
+It reads what training exposes and nothing else: each step's logits by sample index (the training step's
+``outputs["observed"]``), the method's own per-sample columns (``label_issue_scores``) and its first
+network; it finishes in its own ``on_train_end`` and hands its part of the summary on (``summary``)."""
 import logging
 from pathlib import Path
 from typing import Optional
@@ -7,18 +11,18 @@ from typing import Optional
 import hydra
 import numpy as np
 import torch
-from lightning.pytorch import Callback
 
-from noisyrobust.diagnostics.dynamics import TrainingDynamics
-from noisyrobust.diagnostics.influence import arnoldi_self_influence, check_arnoldi
-from noisyrobust.diagnostics.issue_table import detection_by_score, issue_table, write_issue_table
-from noisyrobust.diagnostics.passes import input_gradients, training_set_pass
-from noisyrobust.diagnostics.refits import (confident_learning_scores, out_of_sample_probabilities,
-                                            turnover_self_influence)
-from noisyrobust.diagnostics.scores import (class_normalize, complexity_gap_bytes, complexity_gap_scores,
-                                            input_gradient_spread, welford_update)
+from noisyrobust.callbacks import SummaryCallback
 from noisyrobust.errors import UserError
 from noisyrobust.files import atomic_write
+from noisyrobust.label_issues.dynamics import TrainingDynamics
+from noisyrobust.label_issues.influence import arnoldi_self_influence, check_arnoldi
+from noisyrobust.label_issues.refits import (confident_learning_scores, out_of_sample_probabilities,
+                                             turnover_self_influence)
+from noisyrobust.label_issues.scores import (class_normalize, complexity_gap_bytes, complexity_gap_scores,
+                                             input_gradient_spread, input_gradients, welford_update)
+from noisyrobust.label_issues.table import detection_by_score, issue_table, write_issue_table
+from noisyrobust.per_sample.passes import training_set_pass
 
 log = logging.getLogger(__name__)
 FREE_SCORES = ("loss", "aum", "forgetting", "first_learned")  # from the training step's own forward
@@ -26,10 +30,11 @@ EXTRA_SCORES = ("vog", "cl", "cg", "self_influence", "influence")  # each costs 
 SCORES = FREE_SCORES + EXTRA_SCORES
 
 
-class LabelIssues(Callback):
+class LabelIssues(SummaryCallback):
     """Keeps the per-sample training dynamics (free scores) of the run's first network, the VoG
-    checkpoints when asked, and at the end (``finish``) computes the other asked scores and writes the
-    table. Its state travels in checkpoints, so a resumed run writes the same table."""
+    checkpoints when asked, and when training ends computes the other asked scores and writes the table
+    into the trainer's ``default_root_dir`` (the run directory). Its state travels in checkpoints, so a
+    resumed run writes the same table."""
 
     def __init__(self, *, scores=(), default_score: str = "aum", keep_trajectories: bool = False,
                  vog_checkpoints: int = 5, cv_folds: int = 5, cv_epochs: int = 10, self_influence_epochs: int = 10,
@@ -58,7 +63,7 @@ class LabelIssues(Callback):
         self.model_cfg, self.optimizer_cfg = model, optimizer  # built only for the refits (cl, self_influence)
         self.dynamics: Optional[TrainingDynamics] = None
         self.vog = None  # Welford state over the VoG checkpoints: {"count", "mean", "m2"}
-        self._restored: Optional[dict] = None
+        self.result: dict = {}  # what the summary reports, once training has ended
 
     # -- before anything is written --------------------------------------------------------------------
     def check(self, datamodule) -> None:
@@ -85,9 +90,17 @@ class LabelIssues(Callback):
             return
         dm = trainer.datamodule
         self.dynamics = TrainingDynamics(len(dm.noisy_labels), dm.num_classes, keep_trajectories=self.keep_trajectories)
-        pl_module.dynamics = self.dynamics  # a submodule: it moves with the module; its buffers are not weights
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        # beside the logits it records; a resumed run's state, loaded on the CPU by now, moves along
+        self.dynamics.to(pl_module.device)
+        if self.vog is not None:
+            self.vog = {k: (v.to(pl_module.device) if torch.is_tensor(v) else v) for k, v in self.vog.items()}
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
+        observed = outputs.get("observed") if isinstance(outputs, dict) else None
+        if observed is not None:
+            self.dynamics.record(observed.index, observed.logits, observed.given, trainer.current_epoch)
         if batch_idx + 1 == trainer.num_training_batches:  # before validation and checkpointing, on every rank
             self._end_epoch(trainer, pl_module)
 
@@ -129,6 +142,12 @@ class LabelIssues(Callback):
             self.vog = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in vog.items()}
 
     # -- after the fit ---------------------------------------------------------------------------------
+    def on_train_end(self, trainer, pl_module) -> None:
+        self.result = self.finish(trainer, pl_module, trainer.datamodule, Path(trainer.default_root_dir))
+
+    def summary(self) -> dict:
+        return {"label_issues": self.result} if self.result else {}
+
     def finish(self, trainer, pl_module, datamodule, run_dir: Path) -> dict:
         """Compute the asked scores, write the table (rank 0) and return what the summary reports."""
         self._end_epoch(trainer, pl_module)

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import torch
+from torch import nn
 
 
 def margins(logits: torch.Tensor, given: torch.Tensor) -> torch.Tensor:
@@ -116,3 +117,13 @@ def self_influence(loss_with_own_half: torch.Tensor, loss_with_other_half: torch
     through the half of the network that never saw it minus through the half trained on it. High = the
     sample is fitted only where it was memorized: likely mislabelled."""
     return loss_with_other_half - loss_with_own_half
+
+
+def input_gradients(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """d logit_y / d x for each sample (its own logit only: the samples of a batch do not interact in eval
+    mode), averaged over the channels: (N, H, W). VoG's S_t."""
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        logits = net(x)
+        (grad,) = torch.autograd.grad(logits.gather(1, y[:, None]).sum(), x)
+    return grad.mean(1)

@@ -1,4 +1,5 @@
-"""A one-device Trainer for a stage's own network, on the run's device and precision."""
+"""A one-device Trainer for a network trained beside the run's (a stage's before the fit, a label-issue
+refit after it), on the run's device and precision."""
 from typing import Sequence
 
 import lightning.pytorch as pl

@@ -7,7 +7,7 @@ from typing import Callable, Dict
 import torch
 from torch import nn
 
-from noisyrobust.diagnostics.per_sample import gather_rows
+from noisyrobust.per_sample.state import gather_rows
 
 
 @contextmanager
@@ -47,12 +47,3 @@ def training_set_pass(datamodule, fn: Callable[..., Dict[str, torch.Tensor]], *,
         out[name] = full
     return out
 
-
-def input_gradients(net: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """d logit_y / d x for each sample (its own logit only: the samples of a batch do not interact in eval
-    mode), averaged over the channels: (N, H, W). VoG's S_t."""
-    x = x.detach().requires_grad_(True)
-    with torch.enable_grad():
-        logits = net(x)
-        (grad,) = torch.autograd.grad(logits.gather(1, y[:, None]).sum(), x)
-    return grad.mean(1)

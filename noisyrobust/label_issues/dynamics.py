@@ -8,8 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from noisyrobust.diagnostics.per_sample import PerSampleState
-from noisyrobust.diagnostics.scores import area_under_margin, first_learned_epoch, forgetting_events, margins
+from noisyrobust.per_sample.state import PerSampleState
+from noisyrobust.label_issues.scores import area_under_margin, first_learned_epoch, forgetting_events, margins
 
 
 class TrainingDynamics(torch.nn.Module):

@@ -1,5 +1,6 @@
 """Per-sample state: tensors with one row per training sample (by global dataset index) on the training
 device, written from training steps and merged across DDP ranks, so every rank holds the same rows."""
+from contextlib import contextmanager
 from typing import Dict, Tuple
 
 import torch
@@ -51,7 +52,11 @@ class PerSampleState(torch.nn.Module):
                                  persistent=False)
         self.register_buffer("seen", torch.zeros(num_samples, dtype=torch.bool), persistent=False)
 
+    frozen = False  # inside ``frozen_rows``: writes and shares are dropped
+
     def write(self, index: torch.Tensor, **values: torch.Tensor) -> None:
+        if self.frozen:
+            return
         for name, v in values.items():
             buffer = getattr(self, name)
             buffer[index] = v if v.dtype == buffer.dtype else v.to(buffer.dtype)  # bf16 logits under autocast
@@ -62,7 +67,7 @@ class PerSampleState(torch.nn.Module):
         size, for the per-step state of a method (ELR targets, SOP u/v) whose rows another rank may read
         later in the same epoch. Every rank passes the same number of rows (its share of the global batch),
         so no row count and no mask is read on the host, unlike ``merge``."""
-        if world_size == 1:
+        if world_size == 1 or self.frozen:
             return
         parts = [torch.empty_like(index) for _ in range(world_size)]
         dist.all_gather(parts, index.contiguous())
@@ -83,3 +88,18 @@ class PerSampleState(torch.nn.Module):
         for name, v in values.items():
             getattr(self, name)[index] = v
         return index.unique()
+
+
+@contextmanager
+def frozen_rows(module: torch.nn.Module):
+    """Inside the block, every ``PerSampleState`` of ``module`` ignores writes: like BatchNorm's running
+    statistics, a method's running per-sample state (ELR's targets) sees each batch once, however many
+    loss passes an optimizer takes on it."""
+    states = [m for m in module.modules() if isinstance(m, PerSampleState)]
+    for state in states:
+        state.frozen = True
+    try:
+        yield
+    finally:
+        for state in states:
+            state.frozen = False

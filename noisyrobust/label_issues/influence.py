@@ -18,6 +18,7 @@ from torch import nn
 from torch.func import functional_call, grad, jvp
 
 from noisyrobust.errors import UserError
+from noisyrobust.per_sample.passes import evaluation_mode
 
 
 def check_arnoldi(iterations: int, top_k: int) -> None:
@@ -114,7 +115,6 @@ def arnoldi_self_influence(net: nn.Module, datamodule, rows, *, iterations: int,
     """Self-influence of every training sample (NaN outside ``rows``, the training split) under ``net`` in
     eval mode, with H the Hessian of the mean loss on ``hessian_samples`` training rows (one fixed batch:
     a deterministic H), in one process. Returns the scores and what the summary reports."""
-    from noisyrobust.diagnostics.passes import evaluation_mode
 
     dm = datamodule.unsharded()
     rows = torch.as_tensor(rows)

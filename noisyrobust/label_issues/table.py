@@ -11,7 +11,7 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from noisyrobust.diagnostics.detection import detection_quality, suspicion_order
+from noisyrobust.label_issues.detection import detection_quality, suspicion_order
 from noisyrobust.files import atomic_write
 
 FULL_CSV_MAX_ROWS = 200_000

@@ -10,11 +10,11 @@ import torch.nn.functional as F
 from sklearn.model_selection import StratifiedKFold
 from torch import nn
 
-from noisyrobust.diagnostics.passes import training_set_pass
-from noisyrobust.diagnostics.scores import self_influence, turnover_masks
+from noisyrobust.per_sample.passes import training_set_pass
+from noisyrobust.label_issues.scores import self_influence, turnover_masks
 from noisyrobust.losses import CrossEntropy
 from noisyrobust.methods.standard import Standard
-from noisyrobust.stages import one_device_trainer
+from noisyrobust.per_sample.trainer import one_device_trainer
 
 
 def out_of_sample_probabilities(net: nn.Module, optimizer: Callable, datamodule, rows: np.ndarray, *,
