@@ -6,6 +6,7 @@ import os
 from omegaconf import DictConfig
 
 from noisyrobust.errors import UserError
+from noisyrobust.hyperparameters import check_hyperparameters, check_warmup
 
 
 def _number(value) -> bool:
@@ -107,6 +108,10 @@ def check_config(cfg: DictConfig, *, gpu_available=None) -> None:
         check_seed("noise.seed", cfg.noise.seed)
     check_noise(cfg.noise)
     check_method(cfg.method)
+    check_hyperparameters(cfg.method, "method")
+    check_warmup(cfg.method, cfg.trainer.get("max_epochs"))
+    for name, node in (cfg.get("stages") or {}).items():
+        check_hyperparameters(node, f"stages.{name}")
     for prefix, node in (("optimizer", cfg.get("optimizer")), ("stages.irreducible_loss.optimizer",
                                                            (cfg.get("stages") or {}).get("irreducible_loss", {}).get("optimizer"))):
         for name, lr in _learning_rates(node, prefix):

@@ -1,4 +1,4 @@
-"""Run by tests/test_sam_runs.py as `python tests/sam_ddp_probe.py <out.json>`: JoCoR with SAM under DDP on
+"""Run by tests/optim/test_sam_runs.py as `python tests/sam_ddp_probe.py <out.json>`: JoCoR with SAM under DDP on
 two CPU processes (gloo), 4 steps on disjoint shards. Writes, from rank 0, each rank's first-pass gradient
 norm per step (seen by SAM.ascend) and the largest difference between the ranks' final weights."""
 import json

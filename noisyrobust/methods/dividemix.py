@@ -48,9 +48,9 @@ class DivideMix(NoisyLabelModule):
             raise UserError(f"method.p_threshold={p_threshold} is outside (0, 1)")
         if lambda_u < 0:
             raise UserError(f"method.lambda_u={lambda_u} must be >= 0")
-        if temperature <= 0 or alpha <= 0 or warmup_epochs < 0:
-            raise UserError(f"method.temperature={temperature} and method.alpha={alpha} must be > 0, "
-                            f"method.warmup_epochs={warmup_epochs} >= 0")
+        if temperature <= 0 or alpha <= 0 or warmup_epochs < 0 or ramp_epochs <= 0:
+            raise UserError(f"method.temperature={temperature}, method.alpha={alpha} and "
+                            f"method.ramp_epochs={ramp_epochs} must be > 0, method.warmup_epochs={warmup_epochs} >= 0")
         super().__init__(nets=[net1, net2], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         self.warmup_epochs, self.lambda_u, self.p_threshold = warmup_epochs, lambda_u, p_threshold
         self.temperature, self.alpha, self.warmup_penalty = temperature, alpha, warmup_penalty

@@ -1,5 +1,6 @@
 """SAM and ASAM end to end, from the real configs: with every method, with a scheduler, across a resume,
 under DDP on two CPU processes and (with CUDA) under bf16 autocast; and SAM's label-noise experiments."""
+import csv
 import json
 import subprocess
 import sys
@@ -7,11 +8,9 @@ import sys
 import pytest
 import torch
 from conftest import ROOT, run_cli
+from method_configs import METHODS, fast
 from hydra import compose, initialize_config_dir
 
-# every method of conf/method/ (a new method joins this list)
-METHODS_WITH_SAM = ["ce", "sce", "coteaching", "coteaching_plus", "jocor", "rholoss", "gce", "gce_truncated", "forward",
-                    "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "memorize"]
 STEPS_PER_EPOCH = 10  # digits: 1,437 training images, 10% validation, batches of 128, last one dropped
 
 
@@ -19,15 +18,13 @@ def checkpoint(out):
     return torch.load(out / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
 
 
-def test_the_list_holds_every_method():
-    assert sorted(METHODS_WITH_SAM) == sorted(p.stem for p in (ROOT / "conf" / "method").glob("*.yaml"))
-
-
-@pytest.mark.parametrize("method", METHODS_WITH_SAM)
+@pytest.mark.parametrize("method", METHODS)
 def test_sam_trains_every_method(fit, method):
-    extra = ["method.num_gradual=1"] if method in ("coteaching", "coteaching_plus", "jocor") else []
-    summary, out = fit(f"method={method}", "optimizer=sam", "noise=sym0.4", *extra)
-    assert summary["epochs"] == 2 and 0.0 <= summary["test_acc_last"] <= 1.0
+    summary, out = fit(*fast(method), "optimizer=sam", "noise=sym0.4", "diagnostics=none")
+    # the summary's accuracy is the last epoch's test/acc as logged: what the SAM-trained network scored
+    logged = [r["test/acc"] for r in csv.DictReader((out / "metrics.csv").open()) if r.get("test/acc")]
+    assert summary["epochs"] == 2 and summary["test_acc_last"] == pytest.approx(float(logged[-1]))
+    assert summary["test_acc_last"] > 0.15  # 10 classes: an update that went wrong stays at chance (0.1)
     ckpt = checkpoint(out)
     # one optimizer step per batch for the two passes (Co-teaching+ may skip a batch without disagreement)
     batches = ckpt["loops"]["fit_loop"]["epoch_loop.batch_progress"]["total"]["completed"]

@@ -11,31 +11,20 @@ import pytest
 import torch
 from torch.overrides import TorchFunctionMode
 
+from method_configs import METHODS, fast, method_config
+
 from noisyrobust.methods.base import NoisyLabelModule
 
 SYNCING = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.numpy, torch.Tensor.__bool__, torch.Tensor.__int__,
            torch.Tensor.__float__, torch.Tensor.__index__, torch.Tensor.nonzero, torch.nonzero, torch.masked_select,
            torch.Tensor.masked_select, torch.unique, torch.Tensor.unique, torch.Tensor.cpu}
 
-RUNS = {
-    "ce": ["method=ce"],
-    "sce": ["method=sce"],
-    "coteaching": ["method=coteaching", "noise=sym0.4"],
-    "coteaching_plus": ["method=coteaching_plus", "noise=sym0.4", "method.init_epoch=100"],
-    "jocor": ["method=jocor", "noise=sym0.4"],
-    "jocor_sam_cnn": ["method=jocor", "noise=sym0.4", "optimizer=sam", "model=cnn_jocor"],
-    "rholoss": ["method=rholoss", "noise=sym0.4", "stages.irreducible_loss.epochs=1"],
-    "gce": ["method=gce", "noise=sym0.4"],
-    "gce_truncated": ["method=gce_truncated", "noise=sym0.4", "method.prune_start=1", "method.prune_every=1"],
-    "forward": ["method=forward", "noise=sym0.4", "stages.transition.epochs=1"],
-    "backward": ["method=backward", "noise=sym0.4", "stages.transition.epochs=1"],
-    "elr": ["method=elr", "noise=sym0.4"],
-    "elr_plus": ["method=elr_plus", "noise=sym0.4"],
-    "dividemix": ["method=dividemix", "noise=sym0.4", "method.warmup_epochs=1"],
-    "sop": ["method=sop", "noise=sym0.4"],
-    "sop_plus": ["method=sop_plus", "noise=sym0.4"],
-    "memorize": ["method=memorize", "data.val_fraction=0.5"],
-}
+# every method of conf/method/, and one more: SAM's two passes through a CNN
+RUNS = {method: [*fast(method), "noise=sym0.4"] for method in METHODS}
+RUNS["jocor_sam_cnn"] = [*fast("jocor"), "noise=sym0.4", "optimizer=sam", "model=cnn_jocor"]
+for method in METHODS:  # a method that syncs by design after its init_epoch (Co-teaching+) is checked before it
+    if "init_epoch" in method_config(method).method:
+        RUNS[method].append("method.init_epoch=100")
 
 
 class RefuseHostSync(TorchFunctionMode):
@@ -75,7 +64,7 @@ def guarded(step, guard):
 
 
 def guard_every_training_step(monkeypatch, guard):
-    """The base's training step and every method's own override of it (SOP updates u/v after the base's)."""
+    """The base's training step (select, the loss passes, the update, after_update) and any override of it."""
     classes, todo = [], [NoisyLabelModule]
     while todo:
         cls = todo.pop()

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 
-from noisyrobust.diagnostics import issue_table as it
+from noisyrobust.label_issues import table as it
 from noisyrobust.label_issues.detection import detection_quality, suspicion_order
 
 
