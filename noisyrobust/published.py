@@ -1,5 +1,5 @@
 """Published test accuracies (%) of the methods under their own protocols, for `python -m noisyrobust.report`
-to show beside our runs. Sources: /work/shared/METHODS.md (UNVERIFIED marks kept); "best" = max over epochs
+to show beside our runs. Sources: the papers' tables (UNVERIFIED: a number not read in the primary source); "best" = max over epochs
 on the test set, "last" = the last epoch. Keyed by (method, data, noise kind, rate or human label)."""
 from typing import Optional
 

@@ -1,5 +1,5 @@
 """The paper-protocol experiments (conf/experiment/): every file composes and holds the values of
-/work/shared/REFERENCES.md. The expected values are written out here, not read back from the configs."""
+the papers. The expected values are written out here, not read back from the configs."""
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -9,7 +9,7 @@ from conftest import ROOT
 EXPERIMENT_DIR = ROOT / "conf" / "experiment"
 SMALL_LOSS = ("jocor", "coteaching", "coteaching_plus")
 
-# REFERENCES.md, "Co-teaching ... and JoCoR" and "Co-teaching+"
+# the protocols of Co-teaching (Han et al. 2018), JoCoR (Wei et al. 2020) and Co-teaching+ (Yu et al. 2019)
 DATASETS = ("mnist", "cifar10", "cifar100")
 NOISES = {  # cell -> (injector, rate, forget rate: the noise rate, half of it for asymmetric noise)
     "sym20": ("symmetric_noise", 0.2, 0.2),

@@ -1,5 +1,5 @@
 """The protocol experiments of GCE, loss correction, ELR/ELR+, DivideMix and SOP/SOP+: every file composes
-into the method, data and noise its name says, with the values of METHODS.md written out here."""
+into the method, data and noise its name says, with the papers' values written out here."""
 import re
 
 import pytest

@@ -25,7 +25,7 @@ class NoisyLabelsDataModule(LightningDataModule):
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
-        """Noisy labels, drawn once from the clean ones with ``noise_seed`` (DESIGN: noise is data), and the
+        """Noisy labels, drawn once from the clean ones with ``noise_seed`` (noise is data, not a training trick), and the
         validation split: a fixed share (``split_seed``) of the noisy training set."""
         rng = np.random.default_rng(self.noise_seed)
         noisy = clean.copy() if self.noise is None else self.noise(clean, num_classes=self.num_classes, rng=rng,

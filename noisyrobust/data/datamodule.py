@@ -131,7 +131,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
     @property
     def eval_names(self) -> list:
         """What each validation dataloader holds, in order: the noisy validation split (if any), then the
-        clean test set, scored every epoch (DESIGN: reporting)."""
+        clean test set, scored every epoch."""
         return (["val"] if len(self.val_indices) else []) + ["test"]
 
     def val_dataloader(self):

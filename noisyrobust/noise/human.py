@@ -12,8 +12,8 @@ from noisyrobust.errors import UserError
 from noisyrobust.noise.injectors import _check_labels, _check_num_classes
 
 # Realized rates published with each released label set; the first set of a dataset is its default.
-# CIFAR-N: Wei et al. 2022 (REFERENCES.md). Clothing1M: Xiao et al. 2015's estimate of 61.54% correct
-# noisy labels (not in REFERENCES.md). Only a small-loss method's default forget rate reads these; the run
+# CIFAR-N: Wei et al. 2022. Clothing1M: Xiao et al. 2015's estimate of 61.54% correct
+# noisy labels (not from a paper). Only a small-loss method's default forget rate reads these; the run
 # itself measures the rate from the files.
 PUBLISHED_HUMAN_NOISE_RATES: dict[str, dict[str, float]] = {
     "cifar10n": {"aggre": 0.0901, "random1": 0.1723, "random2": 0.1812, "random3": 0.1764, "worse": 0.4021},

@@ -36,11 +36,19 @@ def test_clothing1m_fine_tunes_an_imagenet_network_from_a_weights_file(fit, tmp_
     from torchvision.models import resnet18
 
     write_clothing1m(tmp_path / "clothing1m", bad=False)
-    torch.save(resnet18().state_dict(), tmp_path / "r18.pth")
-    summary, _ = fit("data=clothing1m", f"data.root={tmp_path / 'clothing1m'}", *SMALL, "model=resnet18",
-                     f"model.weights_path={tmp_path / 'r18.pth'}", "data.samples_per_epoch=28", "data.batch_size=14",
-                     "trainer.max_epochs=1")
-    assert summary["epochs"] == 1 and 0.0 <= summary["test_acc_last"] <= 1.0
+    torch.manual_seed(123)
+    given = resnet18().state_dict()
+    torch.save(given, tmp_path / "r18.pth")
+    summary, out = fit("data=clothing1m", f"data.root={tmp_path / 'clothing1m'}", *SMALL, "model=resnet18",
+                       f"model.weights_path={tmp_path / 'r18.pth'}", "data.samples_per_epoch=28", "data.batch_size=14",
+                       "trainer.max_epochs=1")
+    assert summary["epochs"] == 1
+    state = torch.load(out / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")["state_dict"]
+    conv1 = next(v for k, v in state.items() if k.endswith("conv1.weight") and v.shape == given["conv1.weight"].shape)
+    # fine-tuned from the file's weights: two small steps away from them, not a fresh initialization
+    assert (conv1 - given["conv1.weight"]).abs().max() < 0.05
+    torch.manual_seed(0)
+    assert (resnet18().state_dict()["conv1.weight"] - given["conv1.weight"]).abs().max() > 0.1
 
 
 def test_rholoss_runs_on_image_files_through_the_same_datamodule_interface(fit, tmp_path):

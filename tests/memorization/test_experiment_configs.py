@@ -1,5 +1,5 @@
 """The memorization experiments (conf/experiment/{zhang,sparsity,susceptibility,slingshot,reinit}) compose and
-hold their papers' settings (MEMORIZATION.md), written out here rather than read back from the configs."""
+hold their papers' settings, written out here rather than read back from the configs."""
 import pytest
 from hydra import compose, initialize_config_dir
 

@@ -1,4 +1,4 @@
-"""No host sync in a training step (DESIGN principle 7): every method's training step (forward, loss,
+"""No host sync in a training step (no host sync in the hot path): every method's training step (forward, loss,
 selection, diagnostics, backward, optimizer step, logging) runs without reading a device value on the
 host. On the CPU a TorchFunctionMode refuses the calls that would synchronize on a GPU (.item(), bool(),
 int(), float(), .tolist(), .numpy(), .nonzero(), boolean-mask indexing, ...); on a GPU,

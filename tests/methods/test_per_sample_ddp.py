@@ -1,5 +1,5 @@
 """Per-sample state under DDP: with an MLP (no BatchNorm, no dropout), two CPU processes (gloo, each half of
-the global batch) and one process reach the same ELR targets, SOP u/v (the 1/W factor of METHODS.md §8.2:
+the global batch) and one process reach the same ELR targets, SOP u/v (the 1/W factor of SOP's per-rank mean:
 without it the DDP rows move twice as far) and DivideMix clean probabilities (pass gathered over the ranks,
 each sample once; GMM on rank 0, broadcast)."""
 import pytest

@@ -1,7 +1,7 @@
 """The RHO-LOSS configs compose as documented: method=rholoss brings the large batch (320) and its options,
 the command line still wins, selection=<rule> and method.selection=<rule> choose the rule, the IL model and
 optimizer (the stage stages.irreducible_loss) default to the run's and can be chosen apart, and experiment=rholoss/cifar10 holds the paper's
-CIFAR-10 protocol (REFERENCES.md; the values are written out here)."""
+CIFAR-10 protocol (Mindermann et al. 2022; the values are written out here)."""
 import pytest
 from conftest import compose_cfg
 from omegaconf import OmegaConf

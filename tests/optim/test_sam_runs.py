@@ -103,7 +103,7 @@ def test_sam_under_bf16_autocast_on_the_gpu(fit, method):
     assert checkpoint(out)["global_step"] == 2 * STEPS_PER_EPOCH
 
 
-# -- SAM's label-noise protocol (REFERENCES.md), values written out here -----------------------------------
+# -- SAM's label-noise protocol (Foret et al. 2021), values written out here -----------------------------------
 @pytest.mark.parametrize("noise, rate, rho", [("sym20", 0.2, 0.1), ("sym40", 0.4, 0.1), ("sym60", 0.6, 0.1),
                                               ("sym80", 0.8, 0.05)])
 def test_sam_experiment_holds_the_papers_protocol(noise, rate, rho):
