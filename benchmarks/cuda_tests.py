@@ -1,12 +1,12 @@
 """pytest plugin for the GPU check (``-p cuda_tests``): keep only the tests that need CUDA, i.e. those marked
-``skipif(..., reason="needs CUDA")`` (the suite's convention, so a new GPU test joins without a list), and
+``skipif(..., reason="needs CUDA...")`` (the suite's convention, so a new GPU test joins without a list), and
 append each test's outcome to the file named by $CUDA_TESTS_RESULTS as it finishes ("nodeid outcome" lines),
 so a run killed at its time limit still tells what had passed."""
 import os
 
 
 def needs_cuda(item) -> bool:
-    return any("cuda" in str(mark.kwargs.get("reason", "")).lower() for mark in item.iter_markers("skipif"))
+    return any(str(mark.kwargs.get("reason", "")).lower().startswith("needs cuda") for mark in item.iter_markers("skipif"))
 
 
 def pytest_collection_modifyitems(config, items):

@@ -174,7 +174,7 @@ def fit(name: str, overrides: list, *, epochs: int, limit_s: float, tmp: Path, o
     if len(times) < epochs and status == "ok":
         status = f"out of budget: the Trainer's max_time stopped it in epoch {len(times)} of {epochs}"
         times = times[:-1]  # the last one was cut short
-    result = {"status": status, "overrides": overrides, "epochs_done": len(times), "wall_s": time.monotonic() - start,
+    result = {"run": name, "status": status, "overrides": overrides, "epochs_done": len(times), "wall_s": time.monotonic() - start,
               "test_acc": test_accuracy(run_dir / "metrics.csv"), "train_batches": EpochClock.batches.get("train")}
     if times:
         steady = times[1:] or times
