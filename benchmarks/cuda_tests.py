@@ -6,7 +6,8 @@ import os
 
 
 def needs_cuda(item) -> bool:
-    return any(str(mark.kwargs.get("reason", "")).lower().startswith("needs cuda") for mark in item.iter_markers("skipif"))
+    reasons = (str(mark.kwargs.get("reason", "")) for mark in item.iter_markers("skipif"))
+    return any(reason.lower().startswith("needs cuda") for reason in reasons)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import csv
 import functools
+import gc
 import os
 import shutil
 import signal
@@ -76,13 +77,15 @@ class Sizes:
     dividemix_model: list = field(default_factory=list)
 
 
+# caps: 455 s in all with the fused row, inside 8 minutes with the start-up; the data is written while the tests run
 FULL = Sizes(smoke=False, budget_s=460, acc_epochs=20, epochs=3, base=["trainer=gpu"],
              dividemix_model=["model=preact_resnet18"],
-             caps={"tests": 130, "bf16": 90, "fp32": 25, "compile": 80, "fused_off": 25, "ce": 25, "dividemix": 75})
-SMOKE = Sizes(smoke=True, budget_s=150, acc_epochs=2, epochs=2,
+             caps={"tests": 120, "bf16": 120, "fp32": 25, "compile": 70, "fused_off": 25, "ce": 25, "dividemix": 70})
+# caps here only guard against a hang: a loaded 2-core CPU runs the smoke in 40-100 s
+SMOKE = Sizes(smoke=True, budget_s=400, acc_epochs=2, epochs=2,
               base=["trainer=cpu", "trainer.precision=bf16-mixed", "model=mlp", "model.hidden=[16]",
                     "data.batch_size=40", "data.eval_batch_size=60"],
-              caps={"tests": 120, "bf16": 40, "fp32": 40, "compile": 40, "fused_off": 40, "ce": 40, "dividemix": 40})
+              caps={"tests": 240, "bf16": 60, "fp32": 60, "compile": 90, "fused_off": 60, "ce": 60, "dividemix": 60})
 
 
 class OutOfBudget(Exception):
@@ -164,18 +167,23 @@ def fit(name: str, overrides: list, *, epochs: int, limit_s: float, tmp: Path, o
         status = f"out of budget: {stop}"
     except Exception as error:  # recorded; the other parts still run
         status = f"failed: {type(error).__name__}: {str(error).strip().splitlines()[0][:200] if str(error) else ''}"
+    gc.collect()  # a run stopped by an exception leaves its Trainer's tensors to the collector
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     run_dir = Path(cfg.paths.output_dir)
     keep = out / "runs" / name
     keep.mkdir(parents=True, exist_ok=True)
     for f in ("summary.json", "metrics.csv"):
         if (run_dir / f).exists():
             shutil.copy(run_dir / f, keep / f)
-    times = EpochClock.epochs() if EpochClock.marks and EpochClock.marks[-1][0] == "end" else []
+    ended = bool(EpochClock.marks) and EpochClock.marks[-1][0] == "end"
+    times = EpochClock.epochs()[:None if ended else -1] if EpochClock.marks else []  # killed: its last is partial
     if len(times) < epochs and status == "ok":
         status = f"out of budget: the Trainer's max_time stopped it in epoch {len(times)} of {epochs}"
         times = times[:-1]  # the last one was cut short
-    result = {"run": name, "status": status, "overrides": overrides, "epochs_done": len(times), "wall_s": time.monotonic() - start,
-              "test_acc": test_accuracy(run_dir / "metrics.csv"), "train_batches": EpochClock.batches.get("train")}
+    result = {"run": name, "status": status, "overrides": overrides, "epochs_done": len(times),
+              "wall_s": time.monotonic() - start,
+              "test_acc": clean_test_accuracy(run_dir / "metrics.csv"), "train_batches": EpochClock.batches.get("train")}
     if times:
         steady = times[1:] or times
         result.update(first_epoch_s=sum(times[0]), epoch_s=statistics.median(t + e for t, e in steady),
@@ -184,7 +192,7 @@ def fit(name: str, overrides: list, *, epochs: int, limit_s: float, tmp: Path, o
     return result
 
 
-def test_accuracy(metrics_csv: Path) -> list:
+def clean_test_accuracy(metrics_csv: Path) -> list:
     """Clean test accuracy of each evaluated epoch, in order (metrics.csv's test/acc column)."""
     if not metrics_csv.exists():
         return []
@@ -263,6 +271,7 @@ def jocor_speed(sizes: Sizes, budget: Budget, data_dir: Path, tmp: Path, out: Pa
     timed = [r for r in rows if "projected_s" in r]
     best = min(timed, key=lambda r: r["projected_s"]) if timed else None
     return {"protocol": JOCOR, "protocol_epochs": protocol.trainer.max_epochs, "batch_size": protocol.data.batch_size,
+            "model": protocol.model._target_.rsplit(".", 1)[-1],
             "fused_steps_key": fused,
             "note": None if fused else "the config has no fused_steps key: the fused on/off row is left out",
             "variants": rows,
@@ -288,13 +297,14 @@ def accuracy(sizes: Sizes, bf16_run: dict) -> dict:
 def dividemix_ratio(sizes: Sizes, budget: Budget, data_dir: Path, tmp: Path, out: Path) -> dict:
     """Same data, model, noise and device; training epochs only (the test pass is the same for both, so no
     evaluation runs); DivideMix without warm-up, so that every timed epoch is a DivideMix epoch."""
-    base = ["data=cifar10", "noise=sym0.5", "data.val_fraction=0", "callbacks=last_only", "+trainer.limit_val_batches=0",
-            *sizes.base, *sizes.dividemix_model, f"paths.data_dir={data_dir}"]
+    base = ["data=cifar10", "noise=sym0.5", "data.val_fraction=0", "callbacks=last_only",
+            "+trainer.limit_val_batches=0", *sizes.base, *sizes.dividemix_model, f"paths.data_dir={data_dir}"]
     runs = {name: fit(f"{name}-preact", [*base, *extra], epochs=sizes.epochs, limit_s=budget.limit(name), tmp=tmp,
                       out=out)
             for name, extra in (("ce", ["method=ce"]), ("dividemix", ["method=dividemix", "method.warmup_epochs=0"]))}
     ce, dm = runs["ce"].get("train_s"), runs["dividemix"].get("train_s")
-    return {"ce": runs["ce"], "dividemix": runs["dividemix"], "ratio": dm / ce if ce and dm else None,
+    model = next(o.split("=", 1)[1] for o in reversed(base) if o.startswith("model="))
+    return {"model": model, "ce": runs["ce"], "dividemix": runs["dividemix"], "ratio": dm / ce if ce and dm else None,
             "status": "ok" if ce and dm else "no ratio: a run has no timed epoch"}
 
 

@@ -35,17 +35,19 @@ def table(report: dict) -> str:
             f"{m} {o}" for m, o in t["host_sync_by_method"].items())]
 
     j = parts["jocor_speed"]
-    lines += ["", f"## JoCoR CIFAR-10 sym50 ({j['protocol']}, batch {j['batch_size']}): time per epoch", "",
+    lines += ["", f"## JoCoR CIFAR-10 sym50 ({j['protocol']}, {j['model']}, batch {j['batch_size']}): time per epoch",
+              "",
               f"| variant | fused_steps | epochs | s/epoch (train + eval) | images/s | first epoch s "
               f"| projected {j['protocol_epochs']} epochs | test acc % (last) | vs bf16 | status |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in j["variants"]:
         vs = r.get("test_acc_vs_bf16")
+        versus = "-" if vs is None else f"{100 * vs:+.2f} {_verdict(r.get('agrees'))}"
         lines.append(f"| {r['variant']} | {r['fused_steps']} | {r.get('epochs_done', 0)} | {_s(r.get('epoch_s'), 2)} "
                      f"({_s(r.get('train_s'), 2)} + {_s(r.get('eval_s'), 2)}) | {_s(r.get('images_per_s'), 0)} "
                      f"| {_s(r.get('first_epoch_s'))} | {_s(r.get('projected_s'))} s "
                      f"| {_pct(r['test_acc'][-1] if r.get('test_acc') else None)} "
-                     f"| {'-' if vs is None else f'{100 * vs:+.2f}'} {_verdict(r.get('agrees')) if vs is not None else ''} "
+                     f"| {versus} "
                      f"| {r['status']} |")
     if j["note"]:
         lines += ["", f"Note: {j['note']}."]
@@ -54,7 +56,7 @@ def table(report: dict) -> str:
               f"{_s(g['projected_s'])} s projected: {_verdict(g['met'])} ({g['note']})."]
 
     m = parts["dividemix"]
-    lines += ["", "## DivideMix / CE, CIFAR-10, PreAct ResNet-18 (training epoch, division pass included)", "",
+    lines += ["", f"## DivideMix / CE, CIFAR-10, model={m['model']} (training epoch, division pass included)", "",
               f"CE {_s(m['ce'].get('train_s'), 2)} s/epoch ({m['ce']['status']}), DivideMix "
               f"{_s(m['dividemix'].get('train_s'), 2)} s/epoch ({m['dividemix']['status']}): ratio "
               f"{_s(m['ratio'], 2)}x"]
