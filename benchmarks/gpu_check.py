@@ -299,7 +299,7 @@ def dividemix_ratio(sizes: Sizes, budget: Budget, data_dir: Path, tmp: Path, out
     evaluation runs); DivideMix without warm-up, so that every timed epoch is a DivideMix epoch."""
     base = ["data=cifar10", "noise=sym0.5", "data.val_fraction=0", "callbacks=last_only",
             "+trainer.limit_val_batches=0", *sizes.base, *sizes.dividemix_model, f"paths.data_dir={data_dir}"]
-    runs = {name: fit(f"{name}-preact", [*base, *extra], epochs=sizes.epochs, limit_s=budget.limit(name), tmp=tmp,
+    runs = {name: fit(f"{name}-cifar10", [*base, *extra], epochs=sizes.epochs, limit_s=budget.limit(name), tmp=tmp,
                       out=out)
             for name, extra in (("ce", ["method=ce"]), ("dividemix", ["method=dividemix", "method.warmup_epochs=0"]))}
     ce, dm = runs["ce"].get("train_s"), runs["dividemix"].get("train_s")

@@ -64,7 +64,8 @@ def table(report: dict) -> str:
     a = parts["accuracy"]
     lines += ["", "## Accuracy sanity (the bf16 JoCoR run)", "",
               f"test accuracy {_pct(a['test_acc'])}% after {a['epochs']} of {a['epochs_planned']} epochs; "
-              f"bound {_pct(a['bound'])}% from epoch {a['min_epochs']}: {_verdict(a['passed'])} ({a['status']})"]
+              f"bound {_pct(a['bound'])}% from epoch {a['min_epochs']}: "
+              + (_verdict(a["passed"]) if a["passed"] is not None else a["status"])]
     return "\n".join(lines) + "\n"
 
 

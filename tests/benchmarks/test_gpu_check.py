@@ -79,7 +79,7 @@ def test_dividemix_ratio_is_of_the_two_runs_training_epochs(smoke):
     part = report["parts"]["dividemix"]
     assert part["ce"]["status"] == part["dividemix"]["status"] == "ok"
     assert part["ratio"] == pytest.approx(part["dividemix"]["train_s"] / part["ce"]["train_s"])
-    assert json.loads((out / "runs" / "dividemix-preact" / "summary.json").read_text())["method"] == "DivideMix"
+    assert json.loads((out / "runs" / "dividemix-cifar10" / "summary.json").read_text())["method"] == "DivideMix"
 
 
 def test_a_part_past_its_limit_is_stopped_not_waited_for():
@@ -105,3 +105,13 @@ def test_bad_input_gets_one_line_before_anything_is_written(tmp_path, make, args
         gpu_check.main([str(out), *args])
     assert str(exit_.value).startswith("error: ") and message in str(exit_.value) and "\n" not in str(exit_.value)
     assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("curve, verdict", [
+    ([0.3] * 19 + [0.65], True),  # 20 epochs, the last one above 60%
+    ([0.7] * 19 + [0.55], False),  # the last one is judged, not the best
+    ([0.7] * 14, None),  # stopped before the plateau the bound is derived for
+])
+def test_the_accuracy_bound_judges_the_last_epoch_from_epoch_15(curve, verdict):
+    result = gpu_check.accuracy(gpu_check.FULL, {"test_acc": curve})
+    assert result["passed"] is verdict and result["test_acc"] == curve[-1] and result["bound"] == 0.60
