@@ -84,3 +84,11 @@ def check_warmup(method: DictConfig, max_epochs) -> None:
     if isinstance(warmup, int) and isinstance(max_epochs, int) and warmup >= max_epochs:
         raise UserError(f"method.warmup_epochs={warmup} leaves no epoch after the warm-up in a run of "
                         f"trainer.max_epochs={max_epochs}; use a warm-up shorter than the run")
+
+
+def check_fused_steps(value) -> None:
+    """``fused_steps``: ``auto`` or a number of batches per call of the training step (1: one, as Lightning)."""
+    if value == "auto":
+        return
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise UserError(f"fused_steps={value!r} is neither auto nor an integer >= 1 (batches per training-step call)")

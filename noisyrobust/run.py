@@ -134,7 +134,28 @@ def build_trainer(cfg: DictConfig, datamodule, noise: dict, extra: Sequence[pl.C
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers, plugins=[AtomicCheckpointIO()])
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
+    datamodule.fused_steps = fused_steps(cfg.get("fused_steps", "auto"), datamodule, trainer)
     return trainer
+
+
+AUTO_FUSED_STEPS = 16
+
+
+def fused_steps(value, datamodule, trainer: pl.Trainer) -> int:
+    """Batches per call of the training step. ``auto``: 16 where fusing is exact — batches held on the device,
+    no callback that reads every step (``needs_every_batch``), every epoch whole (no limit_train_batches,
+    max_steps or val_check_interval, which Lightning counts in calls) — else 1; an integer asks for it."""
+    exact = (datamodule.fuses_steps and not any(getattr(c, "needs_every_batch", False) for c in trainer.callbacks)
+             and trainer.limit_train_batches in (None, 1.0) and trainer.max_steps == -1
+             and trainer.val_check_interval == 1.0)
+    if value == "auto":
+        return AUTO_FUSED_STEPS if exact else 1
+    if value > 1 and not exact:
+        raise UserError(f"fused_steps={value} needs batches held on the device (data={datamodule.name} "
+                        f"{'is' if datamodule.fuses_steps else 'is not'}), no callback that reads every step "
+                        "(slingshot, pruning) and no trainer.limit_train_batches, max_steps or val_check_interval; "
+                        "use fused_steps=auto or 1")
+    return int(value)
 
 
 def write_run_files(cfg: DictConfig, trainer: pl.Trainer, datamodule, noise: dict, resume: Optional[Path]) -> None:

@@ -6,7 +6,7 @@ import os
 from omegaconf import DictConfig
 
 from noisyrobust.errors import UserError
-from noisyrobust.hyperparameters import check_hyperparameters, check_warmup
+from noisyrobust.hyperparameters import check_fused_steps, check_hyperparameters, check_warmup
 
 
 def _number(value) -> bool:
@@ -110,6 +110,7 @@ def check_config(cfg: DictConfig, *, gpu_available=None) -> None:
     check_method(cfg.method)
     check_hyperparameters(cfg.method, "method")
     check_warmup(cfg.method, cfg.trainer.get("max_epochs"))
+    check_fused_steps(cfg.get("fused_steps", "auto"))
     for name, node in (cfg.get("stages") or {}).items():
         check_hyperparameters(node, f"stages.{name}")
     for prefix, node in (("optimizer", cfg.get("optimizer")), ("stages.irreducible_loss.optimizer",

@@ -21,6 +21,8 @@ class NoisyLabelsDataModule(LightningDataModule):
     # the noise rate measured where the release labels images both ways (Clothing1M); None elsewhere
     reference_noise_rate = None
     views: tuple = ()  # training views (with_views); none: x is one augmented batch
+    fused_steps = 1  # training batches per call of the training step (device-resident batches only)
+    fuses_steps = False  # whether the training batches can come several to a call (TensorBatches)
     strong_views = True  # whether with_views can make a strong view (device-resident batches)
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
 

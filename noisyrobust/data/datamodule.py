@@ -20,6 +20,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
     with ``index`` the sample's index in the full training set (validation part included).
     """
 
+    fuses_steps = True  # TensorBatches on the training device
+
     def __init__(self, *, name: str, source: Callable[[], ImageSet], num_classes: int, in_channels: int,
                  image_size: int, batch_size: int, noise: Optional[Callable] = None, noise_seed: int = 0,
                  eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
@@ -106,7 +108,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
                                  transform=self.train_transform, shuffle=True, drop_last=self.drop_last,
                                  augment=self.augment or bool(self.views),
                                  seed=self.shuffle_seed, epoch=epoch,
-                                 rank=rank, world_size=world, views=[self._view(v) for v in self.views])
+                                 rank=rank, world_size=world, views=[self._view(v) for v in self.views],
+                                 fuse=self.fused_steps)
         images, labels, idx = {"val": (train_x, noisy, self.val_indices),
                                "predict": (train_x, noisy, torch.arange(len(noisy))),
                                "test": (test_x, test_y, torch.arange(len(test_y)))}[which]

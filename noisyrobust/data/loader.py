@@ -50,6 +50,11 @@ class BatchTransform:
         return images.to(torch.float32, copy=True).mul_(scale).add_(shift)
 
 
+class FusedBatches(tuple):
+    """Consecutive training batches handed to one call of the training step, which runs one optimizer
+    step on each in turn (``fused_steps``): Lightning's per-call machinery is paid once for all of them."""
+
+
 class TensorBatches:
     """Iterable of ``(x, label, index)`` batches over the samples ``indices`` of ``images``/``labels``.
 
@@ -58,12 +63,14 @@ class TensorBatches:
     run and every DDP rank see the same order; ``batch_size`` is the global batch and rank ``r`` of
     ``world_size`` takes the r-th slice of each. Unshuffled (evaluation) batches shard the samples
     across ranks so every sample is scored exactly once. ``index`` is the global dataset index.
+    With ``fuse`` K > 1, training batches come K at a time as one ``FusedBatches`` (the last one shorter
+    when the epoch's batches are not a multiple of K); ``batches_per_epoch`` still counts single batches.
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor, *,
                  batch_size: int, transform: BatchTransform, shuffle: bool, drop_last: bool = False,
                  augment: bool = False, seed: int = 0, epoch: Callable[[], int] = lambda: 0,
-                 rank: int = 0, world_size: int = 1, views: Sequence[BatchTransform] = ()):
+                 rank: int = 0, world_size: int = 1, views: Sequence[BatchTransform] = (), fuse: int = 1):
         assert batch_size % world_size == 0, "the global batch must split evenly over the ranks"
         self.images, self.labels, self.indices = images, labels, indices.to(images.device)
         self.batch_size, self.transform, self.shuffle = batch_size, transform, shuffle
@@ -71,8 +78,13 @@ class TensorBatches:
         self.rank, self.world_size = rank, world_size
         self.views = list(views)  # several: x is a tuple of views of the batch, each its own random draw
         self._crop_sources: dict = {}  # (padding, flip) -> CropSource of self.images, built at the first use
+        self.fuse = fuse if shuffle else 1
 
     def __len__(self) -> int:
+        return -(-self.batches_per_epoch // self.fuse)
+
+    @property
+    def batches_per_epoch(self) -> int:
         n = len(self.indices)
         if self.shuffle:
             return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -85,13 +97,21 @@ class TensorBatches:
         return g
 
     def __iter__(self):
+        if self.fuse == 1:
+            yield from self._single_batches()
+            return
+        batches = self._single_batches()
+        for i in range(len(self)):
+            yield FusedBatches(next(batches) for _ in range(min(self.fuse, self.batches_per_epoch - i * self.fuse)))
+
+    def _single_batches(self):
         if self.shuffle:
             order = torch.randperm(len(self.indices), generator=self._generator(0), device="cpu").to(self.images.device)
             order = self.indices[order]
         else:
             order = self.indices[self.rank::self.world_size]
         aug = self._generator(1 + self.rank) if self.augment else None
-        for i in range(len(self)):
+        for i in range(self.batches_per_epoch):
             chunk = order[i * self.batch_size:(i + 1) * self.batch_size]
             if self.shuffle:  # the global batch, then this rank's share of it
                 share = len(chunk) // self.world_size

@@ -2,7 +2,7 @@
 score finds the wrong labels where the clean ones are known (``diagnostics=label_issues``, the default).
 
 It reads what training exposes and nothing else: each step's logits by sample index (the training step's
-``outputs["observed"]``), the method's own per-sample columns (``label_issue_scores``) and its first
+``outputs["observed"]``, one per batch of the call), the method's own per-sample columns (``label_issue_scores``) and its first
 network; it finishes in its own ``on_train_end`` and hands its part of the summary on (``summary``)."""
 import logging
 from pathlib import Path
@@ -98,9 +98,8 @@ class LabelIssues(SummaryCallback):
             self.vog = {k: (v.to(pl_module.device) if torch.is_tensor(v) else v) for k, v in self.vog.items()}
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
-        observed = outputs.get("observed") if isinstance(outputs, dict) else None
-        if observed is not None:
-            self.dynamics.record(observed.index, observed.logits, observed.given, trainer.current_epoch)
+        for seen in outputs.get("observed", ()) if isinstance(outputs, dict) else ():  # one per fused batch
+            self.dynamics.record(seen.index, seen.logits, seen.given, trainer.current_epoch)
         if batch_idx + 1 == trainer.num_training_batches:  # before validation and checkpointing, on every rank
             self._end_epoch(trainer, pl_module)
 

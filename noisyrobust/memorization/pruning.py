@@ -62,7 +62,10 @@ class MaskedRewind(SummaryCallback):
     """One level: start from ``start_state`` (the rewind weights; None: the fresh initialization), keep the
     pruned weights at 0 after every optimizer step, and record the first network's weights at step
     ``rewind`` (``rewind_state``) and at the end (``final_state``); the summary gets the level, its sparsity
-    and the learning distance from the rewind point."""
+    and the learning distance from the rewind point. The masks are applied after every optimizer step, so a
+    pruning level does not fuse steps."""
+
+    needs_every_batch = True  # one on_train_batch_end per optimizer step: fused_steps stays 1
 
     def __init__(self, *, level: int, masks: Optional[Dict[str, torch.Tensor]], start_state: Optional[dict],
                  rewind: int, output_layer: bool, fraction: float):

@@ -78,7 +78,10 @@ class SlingshotMonitor(SummaryCallback):
 
     The detector reads the whole history, so it reruns only once ``detect_every`` new steps have come (and
     at the end of training): a 5x10^4-step history costs it ~8 ms, about 10% of an 8-step epoch if run every
-    epoch. The count lags by at most that many steps; a spike is judged ``window`` steps after it anyway."""
+    epoch. The count lags by at most that many steps; a spike is judged ``window`` steps after it anyway.
+    It reads the network after every optimizer step, so a run with it does not fuse steps."""
+
+    needs_every_batch = True  # one on_train_batch_end per optimizer step: fused_steps stays 1
 
     def __init__(self, detect_every: int = 500, **detector):
         if detect_every < 1:

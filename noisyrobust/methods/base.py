@@ -4,7 +4,8 @@ the final summary is read from. A method adds its networks, its loss and its sel
 
 A training step costs little beyond the method's own tensors: its diagnostics and loss are summed on the
 device and read once per epoch; ``train/loss_step`` is logged only on the steps the logger writes
-(``trainer.log_every_n_steps``), and the NaN guard reads the device every as many steps."""
+(``trainer.log_every_n_steps``), and the NaN guard reads the device every as many calls. With fused steps
+one call of ``training_step`` runs several optimizer steps, each exactly as it would run alone."""
 from contextlib import contextmanager, nullcontext
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
@@ -15,6 +16,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
 
 from noisyrobust.diagnostics.metrics import TrainingOutcomes
+from noisyrobust.data.loader import FusedBatches
 from noisyrobust.errors import UserError
 from noisyrobust.models.compile import has_convolutions
 from noisyrobust.optim import frozen_running_stats
@@ -65,6 +67,9 @@ class NoisyLabelModule(LightningModule):
         self._loss_weight, self._first_step = 0, 0
         self._recording = True  # False during an optimizer's second loss pass
         self._observed: Optional[Observation] = None  # what observe saw in this step's first pass
+        self.batch_in_epoch, self.batches_in_epoch = 0, 1  # set at every epoch's start
+        self._step_metrics: dict = {}  # this batch's log_step metrics
+        self._logged_steps: list = []  # (step, metrics) of this call, for the loggers
         self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
     # -- setup ---------------------------------------------------------------------------------------
@@ -96,35 +101,62 @@ class NoisyLabelModule(LightningModule):
         """Runs after the optimizer's step on this batch (not when ``training_loss`` gave None)."""
 
     def training_step(self, batch, batch_idx: int):
+        """One optimizer step per batch; several consecutive batches when they come fused (``FusedBatches``:
+        Lightning's per-call hooks, logging and progress then run once for all of them)."""
+        batches = batch if isinstance(batch, FusedBatches) else (batch,)
+        outputs = [self.optimization_step(one) for one in batches]
+        if len(batches) > 1:  # the loggers' step counts batches, fused or not (Lightning counts its calls: it
+            # has no public counter to advance, and adds this call's 1 itself)
+            self.trainer.fit_loop.epoch_loop._batches_that_stepped += len(batches) - 1
+        observed = [o for o, _ in outputs if o is not None]
+        losses = [loss for _, loss in outputs if loss is not None]
+        return {**({"loss": losses[-1]} if losses else {}), **({"observed": observed} if observed else {})}
+
+    def optimization_step(self, batch):
+        """select, the loss pass(es), the optimizer's step and after_update on one batch; returns what
+        ``observe`` saw and the loss (None: no update)."""
         optimizer = self.optimizers()
         self._observed = None
         selected = self.select(batch)
         loss = self.training_loss(batch, selected)
-        outputs = {"observed": self._observed} if self._observed is not None else {}
-        if loss is None:
-            return outputs
-        optimizer.zero_grad()
-        if getattr(optimizer.optimizer, "two_pass", False):
-            self.sharpness_aware_update(optimizer, batch, selected, loss)
-        else:
-            self.manual_backward(loss)
-            optimizer.step()
-        self.after_update(batch, selected)
-        loss = loss.detach()
-        n = len(batch[1])  # (labels: x may be a tuple of views) the epoch mean weighs each batch by its size
-        self.loss_sum.add_(loss, alpha=n)
-        self.finite_updates.add_(torch.isfinite(self.loss_sum))  # stops growing at the first NaN/inf loss
-        self._loss_weight += n
-        if self.logs_this_step():
-            self.log("train/loss_step", loss, on_step=True, on_epoch=False)
-        return {"loss": loss, **outputs}
+        if loss is not None:
+            optimizer.zero_grad()
+            if getattr(optimizer.optimizer, "two_pass", False):
+                self.sharpness_aware_update(optimizer, batch, selected, loss)
+            else:
+                self.manual_backward(loss)
+                optimizer.step()
+            self.after_update(batch, selected)
+            loss = loss.detach()
+            n = len(batch[1])  # (labels: x may be a tuple of views) the epoch mean weighs each batch by its size
+            self.loss_sum.add_(loss, alpha=n)
+            self.finite_updates.add_(torch.isfinite(self.loss_sum))  # stops growing at the first NaN/inf loss
+            self._loss_weight += n
+            self.log_step({"train/loss_step": loss})
+        if self._step_metrics:
+            self._logged_steps.append((self.batch_index, self._step_metrics))
+            self._step_metrics = {}
+        self.batch_in_epoch += 1
+        return self._observed, loss
 
-    def logs_this_step(self) -> bool:
-        """Whether the logger writes this step's metrics (every ``trainer.log_every_n_steps`` batches, as
-        Lightning decides): a per-step ``self.log`` elsewhere would only cost time."""
+    # -- where a step stands, whether or not batches come fused ----------------------------------------
+    @property
+    def batch_index(self) -> int:
+        """The current batch's index over the whole run (Lightning's step for the loggers, unfused)."""
+        return self.current_epoch * self.batches_in_epoch + self.batch_in_epoch
+
+    @property
+    def epoch_progress(self) -> float:
+        """Epochs trained so far, fractional: the epoch + the share of its batches done."""
+        return self.current_epoch + self.batch_in_epoch / max(1, self.batches_in_epoch)
+
+    def log_step(self, metrics: dict) -> None:
+        """Per-batch metrics, written on every ``trainer.log_every_n_steps``-th batch at that batch's step (as
+        Lightning's ``on_step`` logging; here per batch also when batches come fused). Read on the host in
+        ``on_train_batch_end``, outside the step."""
         trainer = self.trainer
-        return (trainer.fit_loop.epoch_loop.total_batch_idx + 1) % trainer.log_every_n_steps == 0 \
-            or trainer.should_stop
+        if (self.batch_index + 1) % trainer.log_every_n_steps == 0 or trainer.should_stop:
+            self._step_metrics.update(metrics)
 
     def sharpness_aware_update(self, optimizer, batch, selected, loss: torch.Tensor) -> None:
         """SAM/ASAM (``noisyrobust.optim.SAM``): the gradient of ``loss`` (the first pass, at w: it has
@@ -159,6 +191,10 @@ class NoisyLabelModule(LightningModule):
             self._recording = True
 
     def on_train_epoch_start(self) -> None:
+        loader = self.trainer.train_dataloader
+        fused = getattr(loader, "fuse", 1) > 1  # (fused only without Lightning's batch limits)
+        self.batches_in_epoch = loader.batches_per_epoch if fused else self.trainer.num_training_batches
+        self.batch_in_epoch = 0
         self.loss_sum.zero_()
         self.finite_updates.zero_()
         self._loss_weight, self._first_step = 0, self.global_step
@@ -205,6 +241,11 @@ class NoisyLabelModule(LightningModule):
     # -- NaN guard: the device-side loss sum, read only every log_every_n_steps steps (no per-step host sync)
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         trainer = self.trainer
+        for step, metrics in self._logged_steps:
+            metrics = {k: float(v) for k, v in metrics.items()}
+            for logger in trainer.loggers:
+                logger.log_metrics({**metrics, "epoch": self.current_epoch}, step=step)
+        self._logged_steps = []
         if (batch_idx + 1) % trainer.log_every_n_steps == 0 or batch_idx + 1 == trainer.num_training_batches:
             if not torch.isfinite(self.loss_sum):
                 step = self._first_step + int(self.finite_updates)

@@ -26,10 +26,6 @@ class CoTeachingPlus(TwoNetworks):
             raise UserError(f"method.no_disagreement={no_disagreement} is unknown; choose from: "
                             f"{', '.join(NO_DISAGREEMENT)}")
         self.init_epoch, self.no_disagreement = init_epoch, no_disagreement
-        self.batch_idx = 0
-
-    def on_train_batch_start(self, batch, batch_idx: int) -> None:
-        self.batch_idx = batch_idx
 
     def _keep(self, losses, among):
         keep = super()._keep(losses, among)
@@ -48,7 +44,7 @@ class CoTeachingPlus(TwoNetworks):
             # every rank must skip together, so the disagreement count is summed over the ranks
             if self.trainer.strategy.reduce(among.sum().float(), reduce_op="sum") == 0:
                 self.observe(logits1, y, index, kept=among)
-                if self.no_disagreement == "reference" and self.current_epoch * self.batch_idx < 5000:
+                if self.no_disagreement == "reference" and self.current_epoch * self.batch_in_epoch < 5000:
                     return loss1.mean() + loss2.mean()
                 return None
         kept1, kept2 = self.small_loss(loss1, among), self.small_loss(loss2, among)

@@ -55,7 +55,6 @@ class DivideMix(NoisyLabelModule):
         self.warmup_epochs, self.lambda_u, self.p_threshold = warmup_epochs, lambda_u, p_threshold
         self.temperature, self.alpha, self.warmup_penalty = temperature, alpha, warmup_penalty
         self.ramp_epochs, self.seed, self.num_classes = ramp_epochs, seed, num_classes
-        self.progress = 0.0  # epoch + batch / batches, for the λu ramp
         self.rng = np.random.default_rng(seed)
 
     def setup(self, stage: str) -> None:
@@ -89,9 +88,6 @@ class DivideMix(NoisyLabelModule):
         labelled = (prob[rows] > self.p_threshold).float().mean(0)
         self.log_dict({"select/labelled_net1": labelled[0], "select/labelled_net2": labelled[1]})
 
-    def on_train_batch_start(self, batch, batch_idx: int) -> None:
-        self.progress = self.current_epoch + batch_idx / max(1, self.trainer.num_training_batches)
-
     # -- one step --------------------------------------------------------------------------------------
     def select(self, batch):
         """MixMatch's draws for the batch after the warm-up: λ ~ Beta(α, α) and a permutation of both views
@@ -113,7 +109,7 @@ class DivideMix(NoisyLabelModule):
         probs = [F.softmax(lg.float(), 1).view(2, len(y), -1).mean(0) for lg in logits]  # p̄_k over the views
         onehot = F.one_hot(y, self.num_classes).float()
         guessed = sharpen((probs[0] + probs[1]) / 2, self.temperature)  # co-guessing
-        weight = lambda_u_ramp(self.lambda_u, self.progress, warmup=self.warmup_epochs, length=self.ramp_epochs)
+        weight = lambda_u_ramp(self.lambda_u, self.epoch_progress, warmup=self.warmup_epochs, length=self.ramp_epochs)
         loss, kept = 0.0, []
         for k, peer in ((0, 1), (1, 0)):
             w = self.per_sample.clean_prob[index, peer]  # co-divide: the peer's division

@@ -100,8 +100,7 @@ class RHOLoss(NoisyLabelModule):
         is_noisy = (y != clean).float() * known
         share = (is_noisy * kept).sum() / (known * kept).sum().clamp(min=1)
         pool = is_noisy.sum() / known.sum().clamp(min=1)
-        self.log("select/noisy_share_step", share, on_step=True, on_epoch=False)
-        self.log("select/noisy_share_pool_step", pool, on_step=True, on_epoch=False)
+        self.log_step({"select/noisy_share_step": share, "select/noisy_share_pool_step": pool})
         self.noisy_share.update(share)
         self.noisy_share_pool.update(pool)
 

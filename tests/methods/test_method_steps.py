@@ -155,7 +155,7 @@ def test_dividemix_after_the_warmup_is_mixmatch_on_the_peers_division():
                               lambda_u=25.0, p_threshold=0.5, temperature=0.5, alpha=4.0, ramp_epochs=16.0))
     clean_prob = np.array([[0.9, 0.2], [0.1, 0.8], [0.7, 0.6], [0.5, 0.5], [0.3, 0.95], [0.6, 0.4]], np.float32)
     module.per_sample.clean_prob.copy_(torch.from_numpy(clean_prob))
-    module.progress = 8.0  # half-way up the λu ramp
+    module.trainer.current_epoch = 8  # half-way up the λu ramp (its 16 epochs start after the warm-up)
     b = batch()
     lam, perms = module.select(b)
     loss = float(module.training_loss(b, (lam, perms)))

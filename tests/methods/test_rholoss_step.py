@@ -47,7 +47,7 @@ def make(tmp_path, monkeypatch, net, **kwargs):
                      irreducible_loss=torch.tensor(IL), **kwargs)
     module.register_buffer("clean_labels", torch.tensor(CLEAN), persistent=False)
     spy = SimpleNamespace(logs={})
-    monkeypatch.setattr(module, "log", lambda name, value, **kw: spy.logs.__setitem__(name, value))
+    monkeypatch.setattr(module, "log_step", lambda metrics: spy.logs.update(metrics))
     module.train()
     return module, spy
 
