@@ -24,11 +24,23 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             tmp.unlink(missing_ok=True)
 
 
-def method_identity(method_cfg) -> str:
-    """What makes two runs the same method, whatever the networks: the module's target and its loss
-    (``ce`` and ``sce`` share ``Standard``)."""
-    loss = method_cfg.get("loss")
-    return str(method_cfg._target_) + (f"/{loss._target_}" if loss is not None and "_target_" in loss else "")
+def method_identity(method_cfg, variant: Optional[str] = None) -> str:
+    """What makes two runs the same method: its config name (``method=`` option: ``forward`` and
+    ``backward``, ``sop`` and ``sop_plus``, ``gce`` and ``gce_truncated`` share a class) and its variant
+    (``rholoss[uniform]``). Outside a Hydra run (a config composed in-process) the name is unknown: the
+    module's target and its loss stand in for it."""
+    from hydra.core.hydra_config import HydraConfig
+
+    name = HydraConfig.get().runtime.choices.get("method") if HydraConfig.initialized() else None
+    if name is None:
+        loss = method_cfg.get("loss")
+        name = str(method_cfg._target_) + (f"/{loss._target_}" if loss is not None and "_target_" in loss else "")
+    return name + (f"[{variant}]" if variant else "")
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """Both identities are config names, or both targets (a run composed in-process): comparable."""
+    return ("." in a.split("[")[0]) == ("." in b.split("[")[0])
 
 
 def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, method: Optional[str] = None,
@@ -44,6 +56,10 @@ def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, me
         raise UserError(f"ckpt_path {p} is not a readable checkpoint ({type(e).__name__})") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
         raise UserError(f"ckpt_path {p} is not a Lightning checkpoint (no state_dict)")
+    saved = ckpt.get("method")  # before the weights: another method's networks differ too, and that is the reason
+    if method is not None and saved is not None and saved != method and _same_kind(saved, method):
+        raise UserError(f"ckpt_path {p} was trained by a different method ({saved}; this run is {method}); "
+                        f"resume with method={saved.split('[')[0]}, or start a new run without ckpt_path")
     mine = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     theirs = {k: tuple(v.shape) for k, v in ckpt["state_dict"].items()}
     if mine != theirs:
@@ -54,9 +70,6 @@ def check_resume(path: str, module: torch.nn.Module, *, labels_checksum: str, me
     if saved is not None and saved != labels_checksum:
         raise UserError(f"ckpt_path {p} was trained on other noisy labels (checksum {saved}, this run "
                         f"{labels_checksum}); use the same data, noise and seed")
-    saved = ckpt.get("method")
-    if method is not None and saved is not None and saved != method:
-        raise UserError(f"ckpt_path {p} was trained by method {saved}, this run is {method}; resume with the same method")
     done = ckpt.get("epoch", -1) + 1  # Lightning stores the last finished epoch (0-based)
     if max_epochs is not None and done >= max_epochs:
         raise UserError(f"ckpt_path {p} has already trained {done} epochs, trainer.max_epochs={max_epochs} leaves "
