@@ -71,8 +71,8 @@ class RHOLoss(NoisyLabelModule):
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()
-        self.log("select/noisy_share", self.noisy_share.compute(), prog_bar=True)
-        self.log("select/noisy_share_pool", self.noisy_share_pool.compute())
+        self.log("select/noisy_share", self.noisy_share.compute(), prog_bar=True, sync_dist=True)
+        self.log("select/noisy_share_pool", self.noisy_share_pool.compute(), sync_dist=True)
         self.noisy_share.reset()
         self.noisy_share_pool.reset()
 
