@@ -24,7 +24,7 @@ from noisyrobust.diagnostics.issue_table import format_label_issues
 from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
 from noisyrobust.preemption import Preemption
-from noisyrobust.rundir import keep_metrics_before, resume_checkpoint
+from noisyrobust.rundir import keep_metrics_before, release_run_dir, resume_checkpoint
 from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
     if trainer.is_global_zero:
         write_json_atomic(run_dir / "summary.json", summary)
         print(format_summary(summary), flush=True)
+    release_run_dir(run_dir)  # the run is over: its directory may be resumed or reported on (the lock of rundir.py)
     return summary
 
 
