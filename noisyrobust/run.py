@@ -25,7 +25,7 @@ from noisyrobust.files import atomic_write
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
 from noisyrobust.preemption import Preemption
 from noisyrobust.rundir import keep_metrics_before, release_run_dir, resume_checkpoint
-from noisyrobust.validate import check_config
+from noisyrobust.validate import check_config, check_training_batches
 
 log = logging.getLogger(__name__)
 # the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
@@ -121,6 +121,7 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
                                       plugins=[AtomicCheckpointIO()])
 
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
+    check_training_batches(datamodule, trainer.world_size)  # an empty epoch is refused, not trained
     if trainer.is_global_zero:
         run_dir.mkdir(parents=True, exist_ok=True)
         if ckpt_path:  # resuming in its own directory: metrics.csv continues

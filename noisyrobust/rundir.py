@@ -69,10 +69,25 @@ def hydra_output_subdir() -> Optional[str]:
 
 
 def earlier_run_files(run_dir: Path) -> list:
-    """What a run directory holds beyond Hydra's own record (config, logs): the files of an earlier run."""
-    if not run_dir.is_dir():
+    """The files of an earlier run that a new run must not overwrite: everything beyond Hydra's record
+    (config, logs), if that run finished an epoch (``holds_trained_epoch``); none otherwise — a run that
+    failed before its first epoch ended leaves only what a rerun writes again (config, noisy labels)."""
+    if not run_dir.is_dir() or not holds_trained_epoch(run_dir):
         return []
     return sorted(p.name for p in run_dir.iterdir() if p.name not in _HYDRA_OWN and not p.name.endswith(".log"))
+
+
+def holds_trained_epoch(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds results of training: a summary, a checkpoint, or an epoch-level value in
+    ``metrics.csv`` (anything beside the step-level ``*_step`` values and the run-level ``noise/rate``)."""
+    if (run_dir / "summary.json").exists() or any((run_dir / "checkpoints").glob("*.ckpt")):
+        return True
+    metrics = run_dir / "metrics.csv"
+    if not metrics.is_file():
+        return False
+    with open(metrics, newline="") as f:
+        return any(v for row in csv.DictReader(f) for k, v in row.items()
+                   if k and k not in ("epoch", "step", "noise/rate") and not k.endswith("_step"))
 
 
 def claim_run_dir(run_dir: Path) -> None:

@@ -103,3 +103,31 @@ def test_two_runs_started_at_once_in_one_directory_one_runs_and_the_other_is_ref
     with open(run_dir / "metrics.csv", newline="") as f:
         epochs = sorted(int(r["epoch"]) for r in csv.DictReader(f) if r.get("train/acc"))
     assert epochs == [0, 1]  # the run that ran has every row
+
+
+def _leftovers(run_dir, metrics):
+    (run_dir / ".hydra").mkdir(parents=True)
+    for name in ("hparams.yaml", "noisy_labels.npz", "train.log"):
+        (run_dir / name).write_text("x")
+    (run_dir / "metrics.csv").write_text(metrics)
+
+
+def test_the_leftovers_of_a_run_that_failed_before_its_first_epoch_do_not_block_a_rerun(tmp_path):
+    _leftovers(tmp_path / "run", "epoch,noise/rate,step,train/loss_step\n0,0.4,0,\n0,,9,2.25\n")
+    assert rundir.resume_checkpoint(tmp_path / "run", None) is None
+    rundir.release_run_dir(tmp_path / "run")
+
+
+def test_a_run_with_a_finished_epoch_blocks_a_rerun(tmp_path):
+    _leftovers(tmp_path / "run", "epoch,noise/rate,step,test/acc\n0,0.4,0,\n0,,9,0.5\n")
+    with pytest.raises(UserError, match="already holds a run .*it has no checkpoint to resume"):
+        rundir.resume_checkpoint(tmp_path / "run", None)
+
+
+def test_a_run_that_failed_in_its_first_epoch_can_be_run_again_in_its_directory(tmp_path):
+    failed = run_cli(tmp_path / "run", "optimizer=sgd", "optimizer.lr=1e30", "diagnostics=none")
+    assert failed.returncode != 0 and "training loss became NaN/inf" in failed.stderr
+    assert (tmp_path / "run" / "noisy_labels.npz").is_file()  # written before training failed
+    again = run_cli(tmp_path / "run", "trainer.max_epochs=1", "diagnostics=none")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (tmp_path / "run" / "summary.json").is_file()
