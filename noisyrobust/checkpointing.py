@@ -1,9 +1,11 @@
 """Checkpoints that a later run can trust: written atomically, checked before a resume."""
+import copy
 import os
 from pathlib import Path
 from typing import Optional
 
 import torch
+from lightning.pytorch.callbacks import Checkpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from noisyrobust.errors import UserError
@@ -22,6 +24,36 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
+
+
+class LastCheckpoint(Checkpoint):
+    """``<dirpath>/<filename>.ckpt`` (last.ckpt), the point a resume continues from, for every epoch, written
+    only once the epoch's rows are in the loggers' files: the checkpoint says the epoch is done, so a kill
+    between the two must never leave it without the rows (lost for good: the resume starts after them).
+    Lightning's ModelCheckpoint saves in ``on_train_epoch_end``, and Lightning writes the rows logged there
+    (train/*, mem/*, select/*) only after every such hook. So the state is taken there, after the module's
+    hook (a Checkpoint callback runs last), and written at the next epoch's start or the end of training,
+    before any further step. It is copied: the best checkpoint's callback updates its own state next."""
+
+    def __init__(self, dirpath: str, filename: str = "last"):
+        self.path = Path(dirpath) / f"{filename}.ckpt"
+        self._pending = None
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if not trainer.sanity_checking:  # a copy: the state as it is now, whatever changes before the write
+            self._pending = copy.deepcopy(trainer._checkpoint_connector.dump_checkpoint(weights_only=False))
+
+    def _write_pending(self, trainer) -> None:
+        if self._pending is not None:
+            checkpoint, self._pending = self._pending, None
+            trainer.strategy.save_checkpoint(checkpoint, self.path)  # rank 0 writes, through AtomicCheckpointIO
+            trainer.strategy.barrier("LastCheckpoint")
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._write_pending(trainer)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        self._write_pending(trainer)
 
 
 def method_identity(method_cfg, variant: Optional[str] = None) -> str:
