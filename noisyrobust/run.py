@@ -110,11 +110,13 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
     ckpt_path = None
     if resume:
         ckpt_path = str(check_resume(resume, module, labels_checksum=noise["checksum"],
-                                     method=method_identity(cfg.method, module.variant), max_epochs=cfg.trainer.max_epochs))
+                                     method=method_identity(cfg.method, module.variant),
+                                     max_epochs=cfg.trainer.max_epochs))
 
     label_issues = build_label_issues(cfg, datamodule)
     callbacks = [hydra.utils.instantiate(c) for c in (cfg.get("callbacks") or {}).values() if c] + list(callbacks)
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"], method_identity(cfg.method, module.variant)),
+    callbacks += [EpochSeed(cfg.seed),
+                  LabelsChecksum(noise["checksum"], method_identity(cfg.method, module.variant)),
                   Preemption(run_dir)] + ([label_issues] if label_issues else [])
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers,
