@@ -34,12 +34,18 @@ if not OmegaConf.has_resolver("image_folder_num_classes"):
 
 
 def _register_run_dir_resolvers() -> None:
-    """${run_stamp:} and ${hydra_output_subdir:} of conf/hydra/default.yaml (noisyrobust/rundir.py)."""
+    """${run_stamp:} and ${hydra_output_subdir:} of conf/hydra/default.yaml (noisyrobust/rundir.py).
+
+    The stamp is cached in the config, like Hydra's ${now:}: a sweep's job configs are composed again from
+    the launcher's with its resolver cache copied (submitit's inside each SLURM job, which would otherwise
+    stamp hydra.sweep.dir with its own job id), so every job of a sweep writes under the folder the launcher
+    printed. The output subdirectory depends on the process's rank: never cached."""
     from noisyrobust import rundir
 
-    for name, fn in (("run_stamp", rundir.run_stamp), ("hydra_output_subdir", rundir.hydra_output_subdir)):
+    for name, fn, cache in (("run_stamp", rundir.run_stamp, True),
+                            ("hydra_output_subdir", rundir.hydra_output_subdir, False)):
         if not OmegaConf.has_resolver(name):
-            OmegaConf.register_new_resolver(name, fn)
+            OmegaConf.register_new_resolver(name, fn, use_cache=cache)
 
 
 _register_run_dir_resolvers()

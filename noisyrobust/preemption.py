@@ -4,9 +4,8 @@ warning before the time limit, ``#SBATCH --signal=USR1@90``) stop training at on
 What a resume continues from is ``checkpoints/last.ckpt``, written atomically at the end of every epoch: a
 consistent point, so the resumed run draws exactly what the uninterrupted one drew (a checkpoint taken in
 the middle of an epoch could not promise that). The work of the interrupted epoch is redone.
-The stop itself waits for the next training or evaluation batch (at most one step): Lightning writes
-last.ckpt at the end of validation, before the epoch's training metrics reach the loggers, and a stop in
-between would leave a checkpoint whose epoch has no row in metrics.csv.
+The stop itself waits for the next training or evaluation batch (at most one step), so that an epoch's end
+(its rows in metrics.csv, then last.ckpt: noisyrobust.checkpointing.LastCheckpoint) is never cut in two.
 Under SLURM, SIGUSR1 requeues the job (``scontrol requeue``); the requeued job finds its own run directory
 (named by the job id) and resumes from it by itself.
 """

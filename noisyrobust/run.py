@@ -11,6 +11,7 @@ import hydra
 import lightning.pytorch as pl
 import numpy as np
 from hydra.core.hydra_config import HydraConfig
+from hydra.utils import get_class
 from lightning.pytorch.loggers import WandbLogger
 from omegaconf import DictConfig, OmegaConf
 
@@ -24,8 +25,8 @@ from noisyrobust.loggers import log_plots
 from noisyrobust.noise import labels_checksum, noise_rate, save_noisy_labels, transition_matrix
 from noisyrobust.preemption import Preemption
 from noisyrobust.run_summary import RunSummary
-from noisyrobust.rundir import keep_metrics_before, resume_checkpoint
-from noisyrobust.validate import check_config
+from noisyrobust.rundir import keep_metrics_before, release_run_dir, resume_checkpoint
+from noisyrobust.validate import check_config, check_training_batches
 
 log = logging.getLogger(__name__)
 # the run directory already holds Hydra's config when the CSV logger starts; nothing is deleted but metrics.csv
@@ -51,16 +52,18 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
     resume = resume_checkpoint(run_dir, cfg.get("ckpt_path"))  # refuses a directory holding another run
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     datamodule, noise = build_data(cfg)
+    variant = get_class(cfg.method._target_).variant_of(cfg.method)  # an ablation (rholoss[uniform]): apart
+    identity = method_identity(cfg.method, variant)
     if resume:  # all that can be checked without the method's networks, before any stage trains
-        resume = check_resume(resume, labels_checksum=noise["checksum"], method=method_identity(cfg.method),
+        resume = check_resume(resume, labels_checksum=noise["checksum"], method=identity,
                               max_epochs=cfg.trainer.max_epochs)
 
     # each network's initialization depends on the seed and its own config only (not on the noise draws,
     # nor on another network built before it): the RNG is seeded before each
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     stages = {name: hydra.utils.instantiate(node) for name, node in (cfg.get("stages") or {}).items()}
-    summary = RunSummary(run_facts(cfg, datamodule, noise), run_dir, start)
-    trainer = build_trainer(cfg, datamodule, noise, [*callbacks, summary])
+    summary = RunSummary(run_facts(cfg, datamodule, noise, variant), run_dir, start)
+    trainer = build_trainer(cfg, datamodule, [LabelsChecksum(noise["checksum"], identity), *callbacks, summary])
 
     outputs = {}
     for name, stage in stages.items():  # before the fit, in every process: each hands on its data and outputs
@@ -69,8 +72,6 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
         outputs.update(result.outputs)
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     module = hydra.utils.instantiate(cfg.method, **outputs)  # a stage's outputs: constructor arguments
-    if module.variant:  # an ablation of the method (rholoss[uniform]) is reported apart
-        summary.facts["method"] += f"[{module.variant}]"
     if resume:
         check_same_model(resume, module)
     if trainer.is_global_zero:
@@ -80,6 +81,7 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
     if "label_issues" in summary.summary and trainer.is_global_zero \
             and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
         log_label_issue_plots(run_dir, trainer.loggers)
+    release_run_dir(run_dir)  # the run is over: its directory may be resumed or reported on (rundir.py's lock)
     return summary.summary
 
 
@@ -102,10 +104,10 @@ def build_data(cfg: DictConfig):
     return datamodule, noise
 
 
-def run_facts(cfg: DictConfig, datamodule, noise: dict) -> dict:
+def run_facts(cfg: DictConfig, datamodule, noise: dict, variant: Optional[str]) -> dict:
     """What the summary reports of the run as it was built: method, data, noise, seed, corrupted inputs."""
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
-    method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1])
+    method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1]) + (f"[{variant}]" if variant else "")
     clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
     facts = {"method": method, "data": cfg.data.name,
              "noise": {"name": choices.get("noise", cfg.noise._target_.rsplit(".", 1)[-1]),
@@ -119,7 +121,7 @@ def run_facts(cfg: DictConfig, datamodule, noise: dict) -> dict:
     return facts
 
 
-def build_trainer(cfg: DictConfig, datamodule, noise: dict, extra: Sequence[pl.Callback]) -> pl.Trainer:
+def build_trainer(cfg: DictConfig, datamodule, extra: Sequence[pl.Callback]) -> pl.Trainer:
     """The Trainer with the config's callbacks and loggers, the label-issue finder (``diagnostics=``;
     ``diagnostics=none``: none, checked against the data before anything is written), and the callbacks
     every run has; ``extra`` last (the run's summary, which reads what the others found)."""
@@ -128,12 +130,11 @@ def build_trainer(cfg: DictConfig, datamodule, noise: dict, extra: Sequence[pl.C
         finder: LabelIssues = hydra.utils.instantiate(cfg.diagnostics)
         finder.check(datamodule)
         callbacks.append(finder)
-    identity = method_identity(cfg.method)
-    callbacks += [EpochSeed(cfg.seed), LabelsChecksum(noise["checksum"], identity),
-                  Preemption(Path(cfg.paths.output_dir)), *extra]
+    callbacks += [EpochSeed(cfg.seed), Preemption(Path(cfg.paths.output_dir)), *extra]
     loggers = [hydra.utils.instantiate(c) for c in (cfg.get("logger") or {}).values() if c]
     trainer = hydra.utils.instantiate(cfg.trainer, callbacks=callbacks, logger=loggers, plugins=[AtomicCheckpointIO()])
     datamodule.check_world_size(trainer.world_size)  # before DDP starts its processes
+    check_training_batches(datamodule, trainer.world_size)  # an empty epoch is refused, not trained
     datamodule.fused_steps = fused_steps(cfg.get("fused_steps", "auto"), datamodule, trainer)
     return trainer
 

@@ -1,10 +1,12 @@
 """Run directories that never mix two runs: a unique name per launch, a refusal to reuse a directory that
 holds another run, and the resume that continues a run in its own directory (SLURM requeue included)."""
 import csv
+import fcntl
 import logging
 import os
 import secrets
 import shlex
+import socket
 import sys
 import time
 from pathlib import Path
@@ -18,9 +20,11 @@ from noisyrobust.files import atomic_write
 from noisyrobust.validate import check_config
 
 log = logging.getLogger(__name__)
+LOCK = ".lock"  # held (flock) by the process that runs in the directory, for the run's life
 # what Hydra itself writes into a run directory before the run starts: not a sign of an earlier run
-_HYDRA_OWN = (".hydra", ".submitit")
+_HYDRA_OWN = (".hydra", ".submitit", LOCK)
 _STAMP: Optional[str] = None
+_CLAIMS: dict = {}  # run directory -> its open lock file, for the directories this process runs in
 
 
 def slurm_job_id() -> Optional[str]:
@@ -65,19 +69,93 @@ def hydra_output_subdir() -> Optional[str]:
 
 
 def earlier_run_files(run_dir: Path) -> list:
-    """What a run directory holds beyond Hydra's own record (config, logs): the files of an earlier run."""
-    if not run_dir.is_dir():
+    """The files of an earlier run that a new run must not overwrite: everything beyond Hydra's record
+    (config, logs), if that run finished an epoch (``holds_trained_epoch``); none otherwise — a run that
+    failed before its first epoch ended leaves only what a rerun writes again (config, noisy labels)."""
+    if not run_dir.is_dir() or not holds_trained_epoch(run_dir):
         return []
     return sorted(p.name for p in run_dir.iterdir() if p.name not in _HYDRA_OWN and not p.name.endswith(".log"))
 
 
-def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
-    """The checkpoint this run resumes from, after checking that it may write into ``run_dir``: an explicit
-    ``ckpt_path`` (a file), or — for a requeued SLURM job, whose directory is named by its job id —
-    ``run_dir/checkpoints/last.ckpt``. A directory holding another run is refused unless the run resumed
-    is that one."""
+def holds_trained_epoch(run_dir: Path) -> bool:
+    """Whether ``run_dir`` holds results of training: a summary, a checkpoint, or an epoch-level value in
+    ``metrics.csv`` (anything beside the step-level ``*_step`` values and the run-level ``noise/rate``)."""
+    if (run_dir / "summary.json").exists() or any((run_dir / "checkpoints").glob("*.ckpt")):
+        return True
+    metrics = run_dir / "metrics.csv"
+    if not metrics.is_file():
+        return False
+    with open(metrics, newline="") as f:
+        return any(v for row in csv.DictReader(f) for k, v in row.items()
+                   if k and k not in ("epoch", "step", "noise/rate") and not k.endswith("_step"))
+
+
+def claim_run_dir(run_dir: Path) -> None:
+    """Make ``run_dir`` this process's (creating it): an exclusive ``flock`` on ``run_dir/.lock``, held until
+    ``release_run_dir`` or the process ends (a crash or SIGKILL included: the kernel drops it). A second
+    process asking for the directory meanwhile is refused at once; checking the directory's files after
+    taking the lock makes the check and the claim one step. Idempotent within a process."""
     run_dir = Path(run_dir).resolve()
-    earlier = earlier_run_files(run_dir) if launch_rank() == 0 else []  # the others see the first's files
+    if run_dir in _CLAIMS:
+        return
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(run_dir / LOCK, "a+")
+    except OSError as e:
+        raise UserError(f"cannot create the run directory {run_dir} ({e.strerror}); choose a writable "
+                        "hydra.run.dir or paths.log_dir") from None
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip()
+        lock.close()
+        raise UserError(f"run directory {run_dir} is in use by another run{f' (process {holder})' if holder else ''}; "
+                        "wait for it to end or choose another hydra.run.dir") from None
+    _CLAIMS[run_dir] = lock
+
+
+def release_run_dir(run_dir: Path) -> None:
+    """Give up the claim of ``claim_run_dir`` (the run is over); nothing if this process holds none."""
+    lock = _CLAIMS.pop(Path(run_dir).resolve(), None)
+    if lock is not None:
+        lock.close()  # closing the file drops the flock
+
+
+def _mark_holder(run_dir: Path) -> None:
+    """Write who holds the lock into it, for the message a second run gets (only once the run is accepted:
+    a refused run changes nothing in the directory)."""
+    lock = _CLAIMS.get(Path(run_dir).resolve())
+    if lock is not None:
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"{socket.gethostname()}:{os.getpid()}\n")
+        lock.flush()
+
+
+def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
+    """The checkpoint this run resumes from, after claiming ``run_dir`` (``claim_run_dir``; the first process
+    of a launch only) and checking that it may write into it: an explicit ``ckpt_path`` (a file), or — for a
+    requeued SLURM job, whose directory is named by its job id — ``run_dir/checkpoints/last.ckpt``. A
+    directory holding another run is refused unless the run resumed is that one."""
+    run_dir = Path(run_dir).resolve()
+    existed = run_dir.exists()
+    if launch_rank() == 0:  # the others see the first's files and share its claim
+        claim_run_dir(run_dir)
+    try:
+        resume = _resume_checkpoint(run_dir, ckpt_path)
+    except UserError:
+        release_run_dir(run_dir)
+        if not existed:  # a refused run leaves nothing behind
+            (run_dir / LOCK).unlink(missing_ok=True)
+            run_dir.rmdir()
+        raise
+    _mark_holder(run_dir)
+    return resume
+
+
+def _resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
+    earlier = earlier_run_files(run_dir) if launch_rank() == 0 else []
     last = run_dir / "checkpoints" / "last.ckpt"
     if ckpt_path:
         path = Path(str(ckpt_path)).expanduser().resolve()
@@ -100,7 +178,7 @@ def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
 
 class RunDirCheck(Callback):
     """Hydra callback, before Hydra writes anything: the config checks (noisyrobust/validate.py), then a run
-    directory that holds another run or cannot be created is refused."""
+    directory that holds another run, is in use by a running one or cannot be created is refused."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         explicit_dir = any(o.startswith("hydra.run.dir=") for o in config.hydra.overrides.hydra)
@@ -115,13 +193,8 @@ class RunDirCheck(Callback):
             from hydra.core.hydra_config import HydraConfig
 
             HydraConfig.instance().set_config(config)  # what run_job does next, so ${hydra:...} resolves
-            run_dir = Path(OmegaConf.select(config, "hydra.run.dir"))
-            resume_checkpoint(run_dir, config.get("ckpt_path"))
-            try:
-                run_dir.mkdir(parents=True, exist_ok=True)  # Hydra's next step; here it fails in one line
-            except OSError as e:
-                raise UserError(f"cannot create the run directory {run_dir} ({e.strerror}); choose a writable "
-                                "hydra.run.dir or paths.log_dir") from None
+            # claims the directory (created here: Hydra's next step, failing here in one line) for the run
+            resume_checkpoint(Path(OmegaConf.select(config, "hydra.run.dir")), config.get("ckpt_path"))
         except UserError as e:
             sys.exit(f"error: {e}")
 

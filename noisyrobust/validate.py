@@ -1,9 +1,11 @@
 """Checks of a composed config that run before anything is written: each bad value raises a UserError
 naming it and what is allowed. Functions of the config, of whether a GPU is visible and of the launcher."""
+import math
 import numbers
 import os
+from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from noisyrobust.errors import UserError
 from noisyrobust.hyperparameters import check_fused_steps, check_hyperparameters, check_warmup
@@ -34,8 +36,8 @@ def check_learning_rate(name: str, value) -> None:
 
 def check_noise(noise: DictConfig) -> None:
     rate = noise.get("rate")
-    if rate is not None and not _number(rate):
-        raise UserError(f"noise.rate={rate!r} is not a number in [0, 1)")
+    if rate is not None and (not _number(rate) or not 0 <= rate <= 1):
+        raise UserError(f"noise.rate={rate!r} is not a number in [0, 1]")
     if str(noise.get("_target_", "")).endswith(".symmetric_noise") and rate == 1:
         raise UserError(f"noise.rate={rate} with symmetric noise leaves no sample its true label; use a rate < 1")
 
@@ -101,18 +103,83 @@ def _gpu(available) -> bool:
     return available
 
 
+def check_training_batches(datamodule, world_size: int = 1) -> None:
+    """Every process gets at least one training batch: ``data.batch_size`` (the global batch) no larger than
+    the training split when the datamodule drops the last partial batch (its ``drop_last``, the default),
+    and a sample for every process. Any datamodule after its ``setup("fit")``; before anything is written."""
+    n, batch = len(datamodule.train_indices), datamodule.batch_size
+    per_process = n // world_size  # each process draws an equal shard of the epoch
+    if per_process == 0 or (getattr(datamodule, "drop_last", True) and per_process < batch // world_size):
+        where = f" over {world_size} processes" if world_size > 1 else ""
+        hint = (f"use a data.batch_size of at most {per_process * world_size}" if per_process
+                else f"use at most {n} processes")
+        raise UserError(f"the training split has {n} samples{where}, fewer than data.batch_size={batch}: no "
+                        f"training batch (the last partial batch is dropped); {hint}")
+
+
+def check_finite(node, prefix: str = "") -> None:
+    """No NaN or infinity anywhere in a config node (a value ``nan`` would train on silently or fail late):
+    values that cannot be resolved yet (``${hydra:...}`` before Hydra's run) are left to their users."""
+    items = node.items_ex(resolve=False) if isinstance(node, DictConfig) else enumerate(node)
+    for key, _ in items:
+        name = f"{prefix}.{key}" if prefix else str(key)
+        try:
+            value = node[key]
+        except Exception:  # noqa: BLE001 - an interpolation only Hydra's run resolves
+            continue
+        if isinstance(value, (DictConfig, ListConfig)):
+            check_finite(value, name)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{name}={value} is not a finite number")
+
+
+def check_data(data: DictConfig) -> None:
+    val = data.get("val_fraction")
+    if val is not None and (not _number(val) or not 0 <= val < 1):
+        raise UserError(f"data.val_fraction={val!r} is not a share of the training set in [0, 1)")
+
+
+def check_stages(stages, data: DictConfig) -> None:
+    """The values of the stages before the fit (``stages.*``), checked before any of them trains."""
+    stages = stages or {}
+    il = stages.get("irreducible_loss") or {}
+    il_path = il.get("il_path")
+    if il_path and not Path(str(il_path)).expanduser().is_file():
+        raise UserError(f"stages.irreducible_loss.il_path={il_path} does not exist; give an .npz of irreducible "
+                        "losses or leave it null to train the model (or use the cache)")
+    transition = stages.get("transition") or {}
+    if transition:
+        percentile = transition.get("percentile")
+        if not _number(percentile) or not 0 < percentile <= 100:
+            raise UserError(f"stages.transition.percentile={percentile!r} is not a percentile in (0, 100]")
+        source = str(transition.get("source"))
+        if source not in ("estimate", "oracle"):
+            from noisyrobust.stages.transition import read_transition
+
+            path = Path(source).expanduser()
+            if not path.is_file():
+                raise UserError(f"method.transition={source} is neither estimate, oracle nor an existing file "
+                                "holding a C x C matrix")
+            read_transition(path, data.num_classes, bool(transition.get("invertible")))
+
+
 def check_config(cfg: DictConfig, *, gpu_available=None) -> None:
     """Every check above, on the composed run config (``gpu_available`` None: asks PyTorch when needed)."""
     check_seed("seed", cfg.seed)
     if cfg.noise.get("seed") is not None:
         check_seed("noise.seed", cfg.noise.seed)
+    for node in ("noise", "data", "method", "model", "optimizer", "scheduler", "trainer", "stages", "callbacks"):
+        if OmegaConf.select(cfg, node, throw_on_resolution_failure=False) is not None:
+            check_finite(cfg[node], node)
     check_noise(cfg.noise)
+    check_data(cfg.data)
     check_method(cfg.method)
     check_hyperparameters(cfg.method, "method")
     check_warmup(cfg.method, cfg.trainer.get("max_epochs"))
     check_fused_steps(cfg.get("fused_steps", "auto"))
     for name, node in (cfg.get("stages") or {}).items():
         check_hyperparameters(node, f"stages.{name}")
+    check_stages(cfg.get("stages"), cfg.data)
     for prefix, node in (("optimizer", cfg.get("optimizer")), ("stages.irreducible_loss.optimizer",
                                                            (cfg.get("stages") or {}).get("irreducible_loss", {}).get("optimizer"))):
         for name, lr in _learning_rates(node, prefix):

@@ -100,3 +100,39 @@ def test_checkpoint_trained_on_other_noisy_labels_is_refused(tmp_path):
     path = write(tmp_path / "labels.ckpt", {"state_dict": m.state_dict(), "noisy_labels_checksum": "xyz"})
     message = refused(path, m, checksum="abc")
     assert "xyz" in message and "abc" in message
+
+
+@pytest.mark.parametrize("mine, theirs", [("backward", "forward"), ("sop_plus", "sop"), ("gce_truncated", "gce"),
+                                          ("rholoss[uniform]", "rholoss")])
+def test_a_checkpoint_of_another_method_config_is_refused_as_a_different_method(tmp_path, mine, theirs):
+    m = model()  # the same networks: the weights alone cannot tell the methods apart
+    path = write(tmp_path / "m.ckpt", {"state_dict": m.state_dict(), "noisy_labels_checksum": "abc", "method": theirs})
+    with pytest.raises(UserError, match=rf"trained by a different method \({theirs.replace('[', '.')}; this run is"):
+        check_resume(str(path), m, labels_checksum="abc", method=mine)
+
+
+def test_a_method_mismatch_is_named_before_the_networks_differ(tmp_path):
+    other = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    path = write(tmp_path / "m.ckpt", {"state_dict": other.state_dict(), "noisy_labels_checksum": "abc",
+                                       "method": "coteaching"})
+    with pytest.raises(UserError, match="different method"):
+        check_resume(str(path), model(), labels_checksum="abc", method="ce")
+
+
+@pytest.mark.parametrize("a, b", [("forward", "backward"), ("sop", "sop_plus"), ("gce", "gce_truncated")])
+def test_the_identity_is_the_method_config_name_under_hydra(a, b):
+    from hydra import compose, initialize_config_dir
+    from hydra.core.hydra_config import HydraConfig
+
+    from conftest import ROOT
+
+    identities = []
+    for name in (a, b):
+        with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
+            cfg = compose("config", overrides=[f"method={name}"], return_hydra_config=True)
+        HydraConfig.instance().set_config(cfg)
+        try:
+            identities += [checkpointing.method_identity(cfg.method), checkpointing.method_identity(cfg.method, "x")]
+        finally:
+            HydraConfig.instance().cfg = None
+    assert identities == [a, f"{a}[x]", b, f"{b}[x]"]

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -132,3 +133,42 @@ def test_the_stop_waits_for_the_next_batch(tmp_path, monkeypatch):
     with pytest.raises(Preempted):
         stop.on_train_batch_start(None, None, None, 0)
     Preemption(tmp_path).on_train_batch_start(None, None, None, 0)  # no signal: nothing raised
+
+
+def test_last_ckpt_is_written_only_once_its_epochs_rows_are_in_metrics_csv(fit, monkeypatch):
+    """What a SIGKILL right after a checkpoint write would leave: at every write of last.ckpt, metrics.csv
+    already holds the training row (train/acc, mem/*, train/loss_epoch) of the epoch the checkpoint says is done."""
+    from noisyrobust.checkpointing import AtomicCheckpointIO
+    seen = []
+    save = AtomicCheckpointIO.save_checkpoint
+
+    def save_and_look(self, checkpoint, path, storage_options=None):
+        save(self, checkpoint, path, storage_options)
+        path = Path(path)
+        if path.name == "last.ckpt":
+            with open(path.parent.parent / "metrics.csv", newline="") as f:
+                trained = {int(r["epoch"]) for r in csv.DictReader(f) if r.get("train/acc")}
+            seen.append((checkpoint["epoch"], trained))
+
+    monkeypatch.setattr(AtomicCheckpointIO, "save_checkpoint", save_and_look)
+    fit("trainer.max_epochs=3", "diagnostics=none")
+    assert [epoch for epoch, _ in seen] == [0, 1, 2]
+    assert all(trained == set(range(epoch + 1)) for epoch, trained in seen), seen
+
+
+def test_sigkill_right_after_a_checkpoint_loses_no_row_and_the_resume_continues(tmp_path):
+    run_dir = tmp_path / "run"
+    args = [*FAST, f"hydra.run.dir={run_dir}", f"paths.cache_dir={tmp_path / 'cache'}", "trainer.max_epochs=3",
+            "diagnostics=none"]
+    proc = start(args)
+    rc, _, err = stop_after_first_epoch(proc, run_dir, signal.SIGKILL)
+    assert rc == -signal.SIGKILL, err[-2000:]
+    done = torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=False)["epoch"]
+    resumed = subprocess.run([sys.executable, str(ROOT / "train.py"), *args,
+                              f"ckpt_path={run_dir / 'checkpoints' / 'last.ckpt'}"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    with open(run_dir / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(int(r["epoch"]) for r in rows if r.get("train/acc")) == [0, 1, 2], done  # each once
+    assert sorted(int(r["epoch"]) for r in rows if r.get("test/acc")) == [0, 1, 2]

@@ -3,8 +3,10 @@ allocation and an `srun` that runs its command; the submitit launcher's config, 
 with fake sbatch/srun/sacct that run the job scripts submitit writes."""
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import FAST, ROOT
 from hydra import compose, initialize_config_dir
@@ -35,9 +37,10 @@ def test_the_slurm_launcher_is_submitits_with_a_requeue_before_the_time_limit():
     assert launcher.signal_delay_s > 0 and launcher.max_num_timeout > 0
 
 
-def test_the_submitit_launcher_runs_each_run_of_a_sweep_as_a_slurm_job(tmp_path):
+def test_the_submitit_launcher_runs_each_run_of_a_sweep_as_a_slurm_job_in_the_folder_it_prints(tmp_path):
     """`python train.py -m hydra/launcher=slurm ...` with fake sbatch/srun/sacct (tests/fake_slurm/) that run the
-    job scripts submitit writes: the sweep's runs finish, each in its own directory."""
+    job scripts submitit writes: the sweep's runs finish, each in its own directory, all under the one sweep
+    folder the launcher prints (the default hydra.sweep.dir, stamped once: not again inside each job)."""
     fake = ROOT / "tests" / "fake_slurm"
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -46,10 +49,13 @@ def test_the_submitit_launcher_runs_each_run_of_a_sweep_as_a_slurm_job(tmp_path)
     env = {**os.environ, "PATH": f"{bin_dir}:{fake}:{os.environ['PATH']}", "FAKE_SLURM_DIR": str(tmp_path),
            "PYTHONPATH": str(ROOT)}
     r = subprocess.run([sys.executable, str(ROOT / "train.py"), "-m", "hydra/launcher=slurm", "method=ce,sce",
-                        *FAST, "trainer.max_epochs=1", f"paths.log_dir={tmp_path / 'logs'}",
-                        f"paths.cache_dir={tmp_path / 'cache'}", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                        *FAST, "trainer.max_epochs=1", "diagnostics=none", f"paths.log_dir={tmp_path / 'logs'}",
+                        f"paths.cache_dir={tmp_path / 'cache'}"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    summaries = sorted(json.loads(p.read_text())["method"] for p in (tmp_path / "sweep").glob("*/summary.json"))
+    printed = re.search(r"sweep output dir : (\S+)", r.stdout + r.stderr).group(1)
+    sweep = tmp_path / "logs" / "train" / "multiruns"
+    assert [p.name for p in sweep.iterdir()] == [Path(printed).name]  # one sweep, one folder
+    summaries = sorted(json.loads(p.read_text())["method"] for p in Path(printed).glob("*/summary.json"))
     assert summaries == ["ce", "sce"]
-    assert {"1000_0", "1000_1"} <= {p.name for p in (tmp_path / "sweep" / ".submitit").iterdir()}  # one array job
+    assert {"1000_0", "1000_1"} <= {p.name for p in (Path(printed) / ".submitit").iterdir()}  # one array job

@@ -25,6 +25,15 @@ BAD = [
      "method.selection_scope=global needs a loss-based rule"),
     (["ckpt_path={tmp}"], "is a directory; give a checkpoint file such as"),
     (["hydra.run.dir={tmp}/a_file/run"], "cannot create the run directory"),
+    # values a stage or the data would read only after the run has written its files (or trained a stage)
+    (["noise=sym0.4", "noise.rate=nan"], "noise.rate=nan is not a finite number"),
+    (["noise=sym0.4", "noise.rate=1.5"], "noise.rate=1.5 is not a number in [0, 1]"),
+    (["data.val_fraction=nan"], "data.val_fraction=nan is not a finite number"),
+    (["method=rholoss", "stages.irreducible_loss.il_path={tmp}/missing.npz"],
+     "stages.irreducible_loss.il_path={tmp}/missing.npz does not exist"),
+    (["method=forward", "stages.transition.percentile=150"],
+     "stages.transition.percentile=150 is not a percentile in (0, 100]"),
+    (["method=forward", "method.transition={tmp}/nan_matrix.txt"], "nan_matrix.txt is not row-stochastic"),
 ]
 if not torch.cuda.is_available():
     BAD.append((["trainer=gpu"], "trainer.accelerator=gpu but no GPU is visible to PyTorch"))
@@ -33,10 +42,12 @@ if not torch.cuda.is_available():
 @pytest.mark.parametrize("args, message", BAD, ids=[" ".join(a) for a, _ in BAD])
 def test_bad_input_gets_one_line_and_nothing_is_written(tmp_path, args, message):
     (tmp_path / "a_file").write_text("not a directory")
+    (tmp_path / "nan_matrix.txt").write_text("\n".join(["nan " * 10] * 10))  # digits: 10 classes
     r = run_cli(tmp_path / "run", *[a.format(tmp=tmp_path) for a in args])
     lines = [line for line in r.stderr.strip().splitlines() if line.strip()]
     assert r.returncode != 0
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.stderr[-2000:]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], \
+        r.stderr[-2000:]
     assert not (tmp_path / "run").exists()
 
 
@@ -49,3 +60,32 @@ def test_non_negative_integers_are_seeds(value):
 def test_anything_else_is_not_a_seed(value):
     with pytest.raises(UserError, match="is not a seed"):
         check_seed("seed", value)
+
+
+def test_a_training_split_smaller_than_the_batch_is_refused_before_anything_is_written(tmp_path):
+    """digits: 1,293 training samples; batches of 2,048 with the last partial batch dropped make no batch."""
+    r = run_cli(tmp_path / "run", "data.batch_size=2048")
+    lines = [line for line in r.stderr.strip().splitlines() if line.strip()]
+    assert r.returncode != 0 and len(lines) == 1, r.stderr[-2000:]
+    assert lines[0] == ("error: the training split has 1293 samples, fewer than data.batch_size=2048: no training "
+                        "batch (the last partial batch is dropped); use a data.batch_size of at most 1293")
+    assert not {"noisy_labels.npz", "hparams.yaml", "metrics.csv", "summary.json"} & {
+        p.name for p in (tmp_path / "run").iterdir()}
+
+
+class _Split:
+    def __init__(self, n, batch_size, drop_last=True):
+        self.train_indices, self.batch_size, self.drop_last = range(n), batch_size, drop_last
+
+
+@pytest.mark.parametrize("n, batch, drop_last, world, ok", [
+    (54, 128, True, 1, False), (54, 54, True, 1, True), (54, 128, False, 1, True), (100, 64, True, 2, True),
+    (100, 128, True, 2, False), (1, 2, False, 2, False)])
+def test_every_process_needs_one_training_batch(n, batch, drop_last, world, ok):
+    from noisyrobust.validate import check_training_batches
+
+    if ok:
+        check_training_batches(_Split(n, batch, drop_last), world)
+    else:
+        with pytest.raises(UserError, match=f"the training split has {n} samples"):
+            check_training_batches(_Split(n, batch, drop_last), world)

@@ -29,7 +29,7 @@ class FitStop(SummaryCallback):
         acc = float(pl_module.outcomes.compute()["train/acc"])  # synced over DDP ranks: every rank decides alike
         if acc >= self.threshold - 1e-12:
             self.fit_step, self.fit_epoch = int(trainer.global_step), int(trainer.current_epoch)
-            pl_module.log_dict({"fit/step": float(self.fit_step), "fit/epoch": float(self.fit_epoch)})
+            pl_module.log_dict({"fit/step": float(self.fit_step), "fit/epoch": float(self.fit_epoch)}, sync_dist=True)
             if self.stop:
                 trainer.should_stop = True
 

@@ -114,7 +114,7 @@ class SlingshotMonitor(SummaryCallback):
                         logger.log_metrics({"train/last_layer_norm": float(norm)}, step=int(step))
         if len(self.history["step"]) - self._detected_at >= self.detect_every:
             self.detect()
-        pl_module.log("mem/slingshot_events", float(len(self.events)))
+        pl_module.log("mem/slingshot_events", float(len(self.events)), sync_dist=True)
 
     def on_train_end(self, trainer, pl_module) -> None:
         self.detect()  # the summary counts over every step

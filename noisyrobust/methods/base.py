@@ -46,7 +46,12 @@ class NoisyLabelModule(LightningModule):
     """
 
     shows_selection = False  # methods that select show select/* on the progress bar
-    variant = None  # an ablation of the method, reported apart: the summary names it method[variant]
+
+    @classmethod
+    def variant_of(cls, method_cfg) -> Optional[str]:
+        """The ablation a method config asks for, reported apart (the summary names it method[variant]) and
+        resumed only by the same; none by default."""
+        return None
 
     def __init__(self, *, nets: Sequence[nn.Module], num_classes: int, optimizer: Callable,
                  scheduler: Optional[Callable] = None):
@@ -232,11 +237,12 @@ class NoisyLabelModule(LightningModule):
 
     def on_train_epoch_end(self) -> None:
         outcomes = self.outcomes.compute()
-        self.log_dict({k: v for k, v in outcomes.items() if not k.startswith("select/")})
-        self.log_dict({k: v for k, v in outcomes.items() if k.startswith("select/")}, prog_bar=self.shows_selection)
+        self.log_dict({k: v for k, v in outcomes.items() if not k.startswith("select/")}, sync_dist=True)
+        self.log_dict({k: v for k, v in outcomes.items() if k.startswith("select/")}, prog_bar=self.shows_selection,
+                      sync_dist=True)
         self.outcomes.reset()
         if self._loss_weight:
-            self.log("train/loss_epoch", self.loss_sum / self._loss_weight)
+            self.log("train/loss_epoch", self.loss_sum / self._loss_weight, sync_dist=True)  # the mean over ranks
 
     # -- NaN guard: the device-side loss sum, read only every log_every_n_steps steps (no per-step host sync)
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
@@ -270,7 +276,8 @@ class NoisyLabelModule(LightningModule):
                 acc.reset()
         for key, value in record.items():
             if key != "epoch":
-                self.log(key, value, prog_bar=key in ("val/acc", "test/acc"), add_dataloader_idx=False)
+                self.log(key, value, prog_bar=key in ("val/acc", "test/acc"), add_dataloader_idx=False,
+                         sync_dist=True)
         if not self.trainer.sanity_checking:
             self.history.append({k: (int(v) if k == "epoch" else float(v)) for k, v in record.items()})
 

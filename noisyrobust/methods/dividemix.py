@@ -86,7 +86,7 @@ class DivideMix(NoisyLabelModule):
         prob = self.trainer.strategy.broadcast(prob, src=0)
         self.per_sample.clean_prob.copy_(prob)
         labelled = (prob[rows] > self.p_threshold).float().mean(0)
-        self.log_dict({"select/labelled_net1": labelled[0], "select/labelled_net2": labelled[1]})
+        self.log_dict({"select/labelled_net1": labelled[0], "select/labelled_net2": labelled[1]}, sync_dist=True)
 
     # -- one step --------------------------------------------------------------------------------------
     def select(self, batch):

@@ -38,7 +38,7 @@ class Memorize(NoisyLabelModule):
         super().on_train_epoch_start()
         last = self.history[-1].get("val/acc") if self.history else None  # host floats: no device read
         self.heldout_weight = 0.0 if last is not None and last <= self.heldout_floor else 1.0
-        self.log("train/heldout_term", self.heldout_weight)
+        self.log("train/heldout_term", self.heldout_weight, sync_dist=True)
 
     def select(self, batch):
         """The held-out samples paired with this batch: drawn once, whatever the optimizer's passes."""

@@ -40,7 +40,6 @@ class RHOLoss(NoisyLabelModule):
             raise UserError(f"method.keep_ratio={keep_ratio} is outside (0, 1]")
         self.selection_rule, self.keep_ratio, self.selection_eval_bn = selection, keep_ratio, selection_eval_bn
         self.selection_scope = selection_scope  # global: top-k over all processes' batches
-        self.variant = None if selection == "reducible_loss" else selection  # the ablations' names in summaries
         if irreducible_loss is None:
             raise UserError("method=rholoss needs the irreducible losses of the stage stages.irreducible_loss, "
                             "which its config sets; keep that node")
@@ -51,6 +50,12 @@ class RHOLoss(NoisyLabelModule):
         self.noisy_share = MeanMetric(nan_strategy="disable")
         self.noisy_share_pool = MeanMetric(nan_strategy="disable")
         self.generator: Optional[torch.Generator] = None  # uniform selection, reseeded every epoch
+
+    @classmethod
+    def variant_of(cls, method_cfg) -> Optional[str]:
+        """The paper's ablations (``uniform``, ``loss``, ``irreducible``) are reported apart."""
+        selection = method_cfg.get("selection", "reducible_loss")
+        return None if selection == "reducible_loss" else selection
 
     def summary_facts(self) -> dict:
         return {"selection": self.selection_rule}
@@ -69,8 +74,8 @@ class RHOLoss(NoisyLabelModule):
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()
-        self.log("select/noisy_share", self.noisy_share.compute(), prog_bar=True)
-        self.log("select/noisy_share_pool", self.noisy_share_pool.compute())
+        self.log("select/noisy_share", self.noisy_share.compute(), prog_bar=True, sync_dist=True)
+        self.log("select/noisy_share_pool", self.noisy_share_pool.compute(), sync_dist=True)
         self.noisy_share.reset()
         self.noisy_share_pool.reset()
 

@@ -60,4 +60,4 @@ class TwoNetworks(NoisyLabelModule):
 
     def on_train_epoch_start(self) -> None:
         super().on_train_epoch_start()
-        self.log("select/forget_rate", self.forget_rate_now)
+        self.log("select/forget_rate", self.forget_rate_now, sync_dist=True)
