@@ -3,6 +3,7 @@ anything is written into it, and the launch's name part follows SLURM and torchr
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 from conftest import FAST, ROOT, run_cli
@@ -60,3 +61,37 @@ def test_without_a_scheduler_the_stamp_is_the_time_and_a_random_suffix_fixed_per
         stamps.add(rundir.run_stamp())
         assert rundir.run_stamp() == rundir.run_stamp()
     assert len(stamps) == 20 and all(len(s.rsplit("_", 1)[1]) == 6 for s in stamps)
+
+
+@contextmanager
+def unwritable(folder):
+    """``folder`` made unwritable for this user: mode 555, and for root (whom modes do not stop) immutable."""
+    folder.chmod(0o555)
+    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+    if os.geteuid() == 0 and not immutable:
+        pytest.skip("root without chattr: no directory here is unwritable")
+    try:
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
+
+
+def test_an_existing_run_directory_that_cannot_be_written_is_named_in_one_line(tmp_path):
+    (tmp_path / "run").mkdir()
+    with unwritable(tmp_path / "run"):
+        r = run_cli(tmp_path / "run", "trainer.max_epochs=1")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode != 0
+    assert lines == [f"error: the run directory {tmp_path / 'run'} exists but cannot be written by this user; "
+                     "make it writable or choose another hydra.run.dir"], r.stderr[-2000:]
+    assert not any((tmp_path / "run").iterdir())
+
+
+def test_a_checkpoints_folder_as_ckpt_path_suggests_the_file_inside_it(tmp_path):
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(rundir.UserError, match=f"such as {tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}$"):
+        rundir.resume_checkpoint(tmp_path / "new", tmp_path / "run" / "checkpoints")
+    with pytest.raises(rundir.UserError, match=f"such as {tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}$"):
+        rundir.resume_checkpoint(tmp_path / "new", tmp_path / "run")
