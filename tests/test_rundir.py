@@ -3,10 +3,9 @@ anything is written into it, and the launch's name part follows SLURM and torchr
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
 
 import pytest
-from conftest import FAST, ROOT, run_cli
+from conftest import FAST, ROOT, run_cli, unwritable
 
 from noisyrobust import rundir
 
@@ -61,21 +60,6 @@ def test_without_a_scheduler_the_stamp_is_the_time_and_a_random_suffix_fixed_per
         stamps.add(rundir.run_stamp())
         assert rundir.run_stamp() == rundir.run_stamp()
     assert len(stamps) == 20 and all(len(s.rsplit("_", 1)[1]) == 6 for s in stamps)
-
-
-@contextmanager
-def unwritable(folder):
-    """``folder`` made unwritable for this user: mode 555, and for root (whom modes do not stop) immutable."""
-    folder.chmod(0o555)
-    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
-    if os.geteuid() == 0 and not immutable:
-        pytest.skip("root without chattr: no directory here is unwritable")
-    try:
-        yield folder
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(folder)], check=True)
-        folder.chmod(0o755)
 
 
 def test_an_existing_run_directory_that_cannot_be_written_is_named_in_one_line(tmp_path):
