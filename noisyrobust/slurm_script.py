@@ -22,7 +22,8 @@ def sbatch_script(overrides: Sequence[str]) -> str:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
-    parsed = OverridesParser.create().parse_overrides([o for o in overrides if o != LAUNCHER])
+    # train.py's -m / --multirun, if given, and the launcher override are implied
+    parsed = OverridesParser.create().parse_overrides([o for o in overrides if o != LAUNCHER and not o.startswith("-")])
     runs = len(BasicSweeper.split_arguments(parsed, max_batch_size=None)[0])
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
     with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
@@ -56,7 +57,13 @@ def main(argv=None) -> None:
         return
     check_group_choices(argv)
     check_overrides(argv)
-    print(sbatch_script(argv), end="")
+    from hydra.errors import HydraException
+
+    try:
+        script = sbatch_script(argv)
+    except (HydraException, ValueError) as e:  # a launcher key that does not exist, a value submitit refuses
+        sys.exit("error: " + " ".join(str(e).split())[:400])
+    print(script, end="")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import FAST, ROOT
 from hydra import compose, initialize_config_dir
 
@@ -94,3 +95,14 @@ def test_the_job_script_is_printed_without_slurm_and_without_writing_anything(tm
     assert any(line.startswith("srun ") and f"-m submitit.core._submit {tmp_path / 'sweep' / '.submitit'}" in line
                for line in lines)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]  # nothing written, nothing submitted
+
+
+def test_a_launcher_key_that_does_not_exist_gets_one_line_and_train_py_flags_are_ignored(capsys):
+    from noisyrobust.slurm_script import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["hydra.launcher.partitionn=gpu", "method=ce"])
+    assert str(stop.value.code).startswith("error: Could not override 'hydra.launcher.partitionn'")
+    assert "\n" not in str(stop.value.code)
+    main(["-m", "hydra/launcher=slurm", "method=ce,sce", "hydra.sweep.dir=/nonexistent/sweep"])
+    assert "#SBATCH --array=0-1%2" in capsys.readouterr().out.splitlines()
