@@ -46,8 +46,9 @@ def read_run(run_dir: Path) -> dict:
 
 
 def _reason(error: BaseException) -> str:
-    text = " ".join(str(error).split())[:160]
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+    from noisyrobust.data.download import one_line  # imported here: noisyrobust.data imports torch
+
+    return one_line(error, limit=160)
 
 
 def check_table(table: dict, labels: dict, path: Path) -> None:

@@ -1,6 +1,5 @@
 """Run directories: runs launched together never share one, a directory holding a run is refused before
 anything is written into it, and the launch's name part follows SLURM and torchrun."""
-import os
 import subprocess
 import sys
 
