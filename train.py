@@ -4,7 +4,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from noisyrobust.cli import check_group_choices, check_overrides
+from noisyrobust.cli import check_group_choices, check_launcher, check_overrides
 from noisyrobust.errors import find_user_error
 
 
@@ -28,4 +28,5 @@ def main(cfg: DictConfig) -> float:
 if __name__ == "__main__":
     check_group_choices(sys.argv[1:])
     check_overrides(sys.argv[1:])
+    check_launcher(sys.argv[1:])
     main()

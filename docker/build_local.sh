@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the training image where there is no Docker engine and no access to a container registry:
-# podman with runc, a Debian bookworm base (Python 3.11) made with debootstrap and tagged as the
-# Dockerfile's base, and the Python packages from a wheelhouse built on the host (pip inside the build
-# never talks to an index). Needs root and: apt-get install -y podman runc debootstrap
+# podman with runc, a Debian bookworm base (Python 3.11) made with debootstrap under its own tag (given to
+# the Dockerfile as BASE_IMAGE: a real python:3.11-slim on this host stays what it is), and the Python
+# packages from a wheelhouse built on the host, mounted into the build (pip inside it never talks to an
+# index; the wheels, 3 GB, are not in the build context: .dockerignore leaves docker/.build out). Needs root and: apt-get install -y podman runc debootstrap
 #   docker/build_local.sh                  # -> image noisyrobust (IMAGE=name to change)
 #   CONTAINERS_CONF=docker/containers.conf podman run --runtime runc --rm noisyrobust \
 #       method=ce noise=sym0.4 trainer=cpu trainer.max_epochs=3
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IMAGE=${IMAGE:-noisyrobust}
-BASE=docker.io/library/python:3.11-slim          # the Dockerfile's FROM
+BASE=localhost/noisyrobust-base:bookworm         # the Dockerfile's FROM, as --build-arg BASE_IMAGE
 BUILD=docker/.build
 PYTHON=${PYTHON:-python3}                        # its pip builds the wheelhouse: Python 3.11, Linux x86_64
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -39,6 +40,6 @@ echo "== wheelhouse: the package's dependencies as wheels in $BUILD/wheels"
 "$PYTHON" -m pip wheel --quiet -w "$BUILD/wheels" -r "$BUILD/requirements.txt"
 
 echo "== building $IMAGE"
-podman build --runtime runc --pull=never -f docker/Dockerfile -t "$IMAGE" \
-    --build-arg PIP_OPTIONS="--no-index --find-links /ctx/$BUILD/wheels" .
+podman build --runtime runc --pull=never -f docker/Dockerfile -t "$IMAGE" --build-arg BASE_IMAGE="$BASE" \
+    --volume "$PWD/$BUILD/wheels:/wheels:ro" --build-arg PIP_OPTIONS="--no-index --find-links /wheels" .
 podman image ls "$IMAGE"

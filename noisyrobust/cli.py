@@ -1,9 +1,12 @@
 """Command-line checks that run before Hydra composes anything."""
 import re
+import shutil
 import sys
 from pathlib import Path
+from typing import Sequence
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+SLURM_LAUNCHER = "hydra/launcher=slurm"
 _SWEEP_FUNCTIONS = ("glob(", "choice(", "range(", "interval(", "tag(", "sort(", "shuffle(")
 
 
@@ -50,3 +53,10 @@ def check_overrides(argv: list, conf_dir: Path = CONF_DIR) -> None:
         sys.exit("error: " + " ".join(str(e).split()))
     except Exception:  # noqa: BLE001 - a malformed override: Hydra's own parse error names it
         return
+
+
+def check_launcher(argv: Sequence[str]) -> None:
+    """A SLURM sweep where sbatch is missing: exit with one line (submitit's error spans 25)."""
+    if SLURM_LAUNCHER in argv and {"-m", "--multirun"} & set(argv) and shutil.which("sbatch") is None:
+        sys.exit("error: hydra/launcher=slurm submits each run with sbatch, which is not on PATH here; run it on "
+                 "the cluster's login node (`python -m noisyrobust.slurm_script <overrides>` prints the job script)")

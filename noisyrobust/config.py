@@ -19,12 +19,13 @@ def human_noise_rate(dataset: str, label=None):
     return published_human_noise_rate(dataset, label)
 
 
-def image_folder_num_classes(root) -> int:
-    """data=folder: the number of classes found under ``root`` (class folders or CSV labels), so that the
-    networks' configs can read ``data.num_classes`` before the images are listed."""
+def image_folder_num_classes(root, classes=None) -> int:
+    """data=folder: the number of classes found under ``root`` (class folders or CSV labels), or listed in
+    ``classes`` (data.classes), so that the networks' configs can read ``data.num_classes`` before the images
+    are listed."""
     from noisyrobust.data.folder import find_classes
 
-    return len(find_classes(root))
+    return len(find_classes(root, classes))
 
 
 if not OmegaConf.has_resolver("human_noise_rate"):

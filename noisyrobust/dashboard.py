@@ -15,25 +15,28 @@ import re
 import sys
 from pathlib import Path
 
-import wandb_workspaces.reports.v2 as wr
-from wandb_workspaces import expr
+from noisyrobust.wandb_credentials import has_wandb_key, offline_by_environment
 
-from noisyrobust.label_issues.finder import SCORES
-from noisyrobust.loggers import _has_wandb_key
-from noisyrobust.report import report as sweep_table
+# The report's libraries (W&B's, and torch through the score names) are imported where they are used: the
+# command checks its arguments and the key first, at once.
 
 GROUP_BY = ["config.choices.data", "config.choices.noise", "config.choices.method"]
 X = "epoch"  # Lightning logs it beside every metric; W&B's own step counts optimizer steps
 
 
-def curves(title: str, keys: list) -> wr.LinePlot:
-    """Per-epoch curves of ``keys``, one line per group: the mean over its seeds, shaded ± one std."""
+def curves(title: str, keys: list):
+    """Per-epoch curves of ``keys`` (a ``LinePlot``), one line per group: the mean over its seeds, shaded ± one
+    std."""
+    import wandb_workspaces.reports.v2 as wr
+
     return wr.LinePlot(title=title, x=X, y=keys, groupby_aggfunc="mean", groupby_rangefunc="stddev",
                        smoothing_type="none")
 
 
-def bars(title: str, keys: list) -> wr.BarPlot:
-    """Each run's last value of ``keys``, one bar per group: mean ± std over its seeds."""
+def bars(title: str, keys: list):
+    """Each run's last value of ``keys`` (a ``BarPlot``), one bar per group: mean ± std over its seeds."""
+    import wandb_workspaces.reports.v2 as wr
+
     return wr.BarPlot(title=title, metrics=keys, orientation="v", groupby_aggfunc="mean",
                       groupby_rangefunc="stddev")
 
@@ -45,6 +48,8 @@ def sweep_run_ids(sweep: Path) -> list:
 
 def sweep_scores(sweep: Path) -> list:
     """The per-sample scores the sweep's runs computed (their summary.json), in the finder's order."""
+    from noisyrobust.label_issues.finder import SCORES
+
     found = set()
     for path in sweep.rglob("summary.json"):
         try:
@@ -54,8 +59,15 @@ def sweep_scores(sweep: Path) -> list:
     return [s for s in SCORES if s in found]
 
 
-def build_report(*, project: str, entity: str = "", sweep=None, scores=None) -> wr.Report:
-    """The report's spec (nothing is sent): headings and panel grids over one grouped run set."""
+def build_report(*, project: str, entity: str = "", sweep=None, scores=None):
+    """The report's spec (a ``wandb_workspaces`` Report; nothing is sent): headings and panel grids over one
+    grouped run set."""
+    import wandb_workspaces.reports.v2 as wr
+    from wandb_workspaces import expr
+
+    from noisyrobust.label_issues.finder import SCORES
+    from noisyrobust.report import report as sweep_table
+
     sweep = Path(sweep) if sweep else None
     if scores is None:
         scores = (sweep_scores(sweep) if sweep else []) or list(SCORES)
@@ -104,8 +116,10 @@ def markdown_table(text: str) -> str:
     return "\n\n".join(blocks)
 
 
-def describe(report: wr.Report) -> str:
+def describe(report) -> str:
     """The report as text: what --dry-run prints."""
+    import wandb_workspaces.reports.v2 as wr
+
     lines = [f"W&B report {report.title!r} in {report.entity or '<your entity>'}/{report.project}"]
     for block in report.blocks:
         if isinstance(block, (wr.H1, wr.H2, wr.H3)):
@@ -136,7 +150,10 @@ def main(argv=None) -> None:
         sys.exit(f"error: --sweep {args.sweep} is not a directory")
     if args.sweep and not sweep_run_ids(args.sweep):
         sys.exit(f"error: no W&B runs under {args.sweep} (were they trained with logger=wandb?)")
-    if not args.dry_run and not _has_wandb_key():
+    if not args.dry_run and offline_by_environment():
+        sys.exit("error: WANDB_MODE=offline, but saving the report needs the W&B server; unset WANDB_MODE, or "
+                 "--dry-run prints the report without uploading it")
+    if not args.dry_run and not has_wandb_key():
         sys.exit("error: no W&B API key (set WANDB_API_KEY or run `wandb login`); "
                  "--dry-run prints the report without uploading it")
     if args.dry_run:

@@ -2,28 +2,14 @@
 import csv
 import itertools
 import logging
-import netrc
 import os
 from pathlib import Path
-from urllib.parse import urlparse
 
 from lightning.pytorch.loggers import WandbLogger
 
+from noisyrobust.wandb_credentials import has_wandb_key, offline_by_environment
+
 log = logging.getLogger(__name__)
-
-
-def _has_wandb_key() -> bool:
-    """``WANDB_API_KEY``, or a `wandb login` entry in ~/.netrc for the W&B server in use."""
-    if os.environ.get("WANDB_API_KEY"):
-        return True
-    import wandb
-
-    hosts = {"api.wandb.ai", urlparse(os.environ.get("WANDB_BASE_URL") or wandb.Settings().base_url).hostname}
-    try:
-        logins = netrc.netrc()
-    except (FileNotFoundError, netrc.NetrcParseError):
-        return False
-    return any(logins.authenticators(host) for host in hosts)
 
 
 def _wandb(*, project: str, save_dir: str, offline: bool, init_timeout: float, **kwargs) -> WandbLogger:
@@ -38,14 +24,15 @@ def _wandb(*, project: str, save_dir: str, offline: bool, init_timeout: float, *
 
 
 def wandb_logger(*, project: str, save_dir: str, offline=None, init_timeout: float = 30.0, **kwargs) -> WandbLogger:
-    """A W&B logger that never fails or stalls a run for want of a key or a network: without an API key it logs
-    offline (``wandb sync <dir>`` uploads later); with one, the online start waits at most ``init_timeout``
-    seconds (plus W&B's own 10 s of grace), then the run logs offline and goes on."""
+    """A W&B logger that never fails or stalls a run for want of a key or a network: without an API key, or with
+    ``WANDB_MODE=offline``, it logs offline at once (``wandb sync <dir>`` uploads later); with a key, the online
+    start waits at most ``init_timeout`` seconds (plus W&B's own 10 s of grace), then the run logs offline and
+    goes on. ``offline`` true/false overrides both."""
     os.makedirs(save_dir, exist_ok=True)
     if offline is None:
-        offline = not _has_wandb_key()
+        offline = offline_by_environment() or not has_wandb_key()
     if offline:
-        log.info("W&B: logging offline (no API key or offline=true); upload later with "
+        log.info("W&B: logging offline (WANDB_MODE=offline, no API key, or offline=true); upload later with "
                  "`wandb sync %s/wandb/offline-run-*`", save_dir)
         return _wandb(project=project, save_dir=save_dir, offline=True, init_timeout=init_timeout, **kwargs)
     logger = _wandb(project=project, save_dir=save_dir, offline=False, init_timeout=init_timeout, **kwargs)

@@ -123,6 +123,9 @@ def table(header: list, rows: list) -> str:
 def report(root: Path) -> str:
     """The accuracy table and, for runs with a label-issue report, the detection table: AUROC and average
     precision of every score (%, mean ± std over seeds)."""
+    if not root.is_dir():
+        raise SystemExit(f"error: {root} {'is not a directory' if root.exists() else 'does not exist'}; give a "
+                         "sweep's directory (logs/train/multiruns/<time>) or any folder of run directories")
     runs = collect(root)
     if not runs:
         raise SystemExit(f"error: no readable summary.json under {root}")

@@ -61,7 +61,8 @@ def format_summary(s: dict) -> str:
              f"(realized {realized}), seed {s['seed']}, {s.get('epochs', 0)} epochs "
              f"in {s['wall_time_s']:.0f}s"]
     if "test_acc_last" in s:
-        parts = [f"last {100 * s['test_acc_last']:.2f}", f"mean of last 10 {100 * s['test_acc_mean_last10']:.2f}"]
+        parts = [f"last {100 * s['test_acc_last']:.2f}",
+                 f"mean of last {s.get('test_acc_mean_epochs', 10)} {100 * s['test_acc_mean_last10']:.2f}"]
         if "test_acc_at_best_val" in s:
             parts.append(f"at best val (epoch {s['best_val_epoch']}) {100 * s['test_acc_at_best_val']:.2f}")
         parts.append(f"best, test-selected {100 * s['test_acc_best_test_selected']:.2f}")

@@ -133,17 +133,18 @@ def _mark_holder(run_dir: Path) -> None:
         lock.flush()
 
 
-def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
+def resume_checkpoint(run_dir: Path, ckpt_path, *, announce: bool = True) -> Optional[Path]:
     """The checkpoint this run resumes from, after claiming ``run_dir`` (``claim_run_dir``; the first process
     of a launch only) and checking that it may write into it: an explicit ``ckpt_path`` (a file), or — for a
     requeued SLURM job, whose directory is named by its job id — ``run_dir/checkpoints/last.ckpt``. A
-    directory holding another run is refused unless the run resumed is that one."""
+    directory holding another run is refused unless the run resumed is that one. ``announce``: log a
+    requeued job's resume (the run does; the pre-run check does not)."""
     run_dir = Path(run_dir).resolve()
     existed = run_dir.exists()
     if launch_rank() == 0:  # the others see the first's files and share its claim
         claim_run_dir(run_dir)
     try:
-        resume = _resume_checkpoint(run_dir, ckpt_path)
+        resume = _resume_checkpoint(run_dir, ckpt_path, announce)
     except UserError:
         release_run_dir(run_dir)
         if not existed:  # a refused run leaves nothing behind
@@ -154,20 +155,21 @@ def resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
     return resume
 
 
-def _resume_checkpoint(run_dir: Path, ckpt_path) -> Optional[Path]:
+def _resume_checkpoint(run_dir: Path, ckpt_path, announce: bool) -> Optional[Path]:
     earlier = earlier_run_files(run_dir) if launch_rank() == 0 else []
     last = run_dir / "checkpoints" / "last.ckpt"
     if ckpt_path:
         path = Path(str(ckpt_path)).expanduser().resolve()
-        if path.is_dir():
-            raise UserError(f"ckpt_path={ckpt_path} is a directory; give a checkpoint file such as "
-                            f"{path / 'checkpoints' / 'last.ckpt'}")
+        if path.is_dir():  # a run directory, or its checkpoints/ folder
+            example = path / "last.ckpt" if path.name == "checkpoints" else path / "checkpoints" / "last.ckpt"
+            raise UserError(f"ckpt_path={ckpt_path} is a directory; give a checkpoint file such as {example}")
         if earlier and not path.is_relative_to(run_dir):
             raise UserError(f"run directory {run_dir} already holds another run ({', '.join(earlier[:4])}); "
                             f"resuming {path} writes into a new directory: drop hydra.run.dir")
         return path
     if slurm_job_id() and last.is_file() and not (run_dir / "summary.json").exists():
-        log.info("SLURM job %s restarted: resuming from %s", slurm_job_id(), last)
+        if announce:
+            log.info("SLURM job %s restarted: resuming from %s", slurm_job_id(), last)
         return last
     if earlier:
         hint = f"resume it with ckpt_path={last}" if last.is_file() else "it has no checkpoint to resume"
@@ -193,8 +195,12 @@ class RunDirCheck(Callback):
             from hydra.core.hydra_config import HydraConfig
 
             HydraConfig.instance().set_config(config)  # what run_job does next, so ${hydra:...} resolves
+            run_dir = Path(OmegaConf.select(config, "hydra.run.dir"))
+            if run_dir.is_dir() and not os.access(run_dir, os.W_OK | os.X_OK):  # else Hydra's logging fails
+                raise UserError(f"the run directory {run_dir} exists but cannot be written by this user; make it "
+                                "writable or choose another hydra.run.dir")
             # claims the directory (created here: Hydra's next step, failing here in one line) for the run
-            resume_checkpoint(Path(OmegaConf.select(config, "hydra.run.dir")), config.get("ckpt_path"))
+            resume_checkpoint(run_dir, config.get("ckpt_path"), announce=False)  # the run says it once
         except UserError as e:
             sys.exit(f"error: {e}")
 

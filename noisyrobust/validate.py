@@ -24,9 +24,12 @@ def launched_world_size():
     return None
 
 
+MAX_SEED = 2**32 - 1  # NumPy's legacy seeding and Lightning's seed_everything take 32-bit seeds
+
+
 def check_seed(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise UserError(f"{name}={value!r} is not a seed: use a non-negative integer")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
+        raise UserError(f"{name}={value!r} is not a seed: use an integer in [0, {MAX_SEED}]")
 
 
 def check_learning_rate(name: str, value) -> None:

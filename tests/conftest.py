@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,22 @@ def run_cli(out_dir, *overrides, flags=(), env=None, timeout=600):
     cmd = [sys.executable, str(ROOT / "train.py"), *flags, *FAST, f"hydra.run.dir={out_dir}",
            f"paths.cache_dir={Path(out_dir).parent / 'cache'}", *overrides]  # a later paths.cache_dir wins
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=timeout)
+
+
+@contextmanager
+def unwritable(folder):
+    """``folder`` made unwritable for this user: mode 555, and for root (whom modes do not stop) immutable."""
+    folder.chmod(0o555)
+    immutable = os.geteuid() == 0 and subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode == 0
+    if os.geteuid() == 0 and not immutable:
+        folder.chmod(0o755)
+        pytest.skip("root without chattr: no directory here is unwritable")
+    try:
+        yield folder
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(0o755)
 
 
 @pytest.fixture

@@ -97,3 +97,23 @@ def test_without_a_key_the_upload_is_refused_in_one_line_and_dry_run_prints_the_
     assert r.stdout.startswith("W&B report 'noisyrobust: noisy' in <your entity>/noisy")
     for key in ("test/acc", "select/precision", "select/recall", "mem/noisy_fit", "detect/aum/auroc"):
         assert key in r.stdout
+
+
+def test_a_missing_key_is_said_before_torch_or_the_report_libraries_are_imported(tmp_path):
+    code = ("import sys\nfrom noisyrobust.dashboard import main\ntry:\n    main(['--project', 'noisy'])\n"
+            "except SystemExit as e:\n    print(e.code)\n"
+            "print(sorted(m for m in ('torch', 'lightning', 'wandb_workspaces') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       env={**__import__("os").environ, "WANDB_API_KEY": "", "HOME": str(tmp_path)})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.splitlines() == ["error: no W&B API key (set WANDB_API_KEY or run `wandb login`); --dry-run "
+                                     "prints the report without uploading it", "[]"]
+
+
+def test_wandb_mode_offline_refuses_the_upload_in_one_line_without_a_network_attempt(tmp_path):
+    r = dashboard("--project", "noisy", env={"WANDB_API_KEY": "f" * 40, "WANDB_MODE": "offline",
+                                             "HOME": str(tmp_path)})
+    assert r.returncode != 0 and r.stdout == ""
+    assert r.stderr.strip().splitlines() == [
+        "error: WANDB_MODE=offline, but saving the report needs the W&B server; unset WANDB_MODE, or --dry-run "
+        "prints the report without uploading it"]

@@ -59,6 +59,22 @@ def test_wandb_with_a_key_and_no_server_falls_back_offline_within_its_timeout(tm
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["epochs"] == 1
 
 
+def test_wandb_mode_offline_with_a_key_logs_offline_without_trying_the_network(tmp_path, monkeypatch, caplog):
+    from noisyrobust.loggers import wandb_logger
+
+    env = offline_env(tmp_path, WANDB_API_KEY="f" * 40, WANDB_BASE_URL=f"http://127.0.0.1:{closed_port()}",
+                      WANDB_MODE="offline")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    start = time.monotonic()
+    with caplog.at_level("INFO", logger="noisyrobust.loggers"):
+        logger = wandb_logger(project="p", save_dir=str(tmp_path / "run"), init_timeout=30, name="offline")
+        logger.experiment.finish()
+    assert time.monotonic() - start < 25  # before: the 30 s online start, then the fallback
+    assert "starting the online run" not in caplog.text and "logging offline (WANDB_MODE=offline" in caplog.text
+    assert [p.name.split("-")[0] for p in (tmp_path / "run" / "wandb").glob("*run-*")] == ["offline"]
+
+
 def composed_wandb(*overrides) -> dict:
     """``logger.wandb`` as `python train.py <overrides> --cfg job --resolve` prints it."""
     out = subprocess.run([sys.executable, str(ROOT / "train.py"), "logger=wandb", *overrides, "--cfg", "job",

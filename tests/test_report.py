@@ -36,6 +36,16 @@ def test_report_on_a_directory_without_runs_is_an_error(tmp_path):
     assert r.returncode != 0 and f"no readable summary.json under {tmp_path}" in r.stderr
 
 
+def test_report_on_a_directory_that_does_not_exist_says_so_in_one_line(tmp_path):
+    for target, what in ((tmp_path / "nowhere", "does not exist"), (tmp_path / "file", "is not a directory")):
+        (tmp_path / "file").write_text("")
+        r = subprocess.run([sys.executable, "-m", "noisyrobust.report", str(target)], cwd=ROOT,
+                           capture_output=True, text=True)
+        assert r.returncode != 0
+        assert r.stderr.strip().splitlines() == [f"error: {target} {what}; give a sweep's directory "
+                                                 "(logs/train/multiruns/<time>) or any folder of run directories"]
+
+
 def write_hydra_run(path, *, seed, last, rate=0.4, optimizer="adam", epochs=3, logger="csv"):
     """A run directory as `python train.py` leaves it: .hydra/config.yaml (uninterpolated), .hydra/hydra.yaml
     (the group choices) and summary.json."""

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import FAST, ROOT, run_cli
+from conftest import FAST, ROOT, run_cli, unwritable
 
 from noisyrobust import rundir
 from noisyrobust.errors import UserError
@@ -131,3 +131,21 @@ def test_a_run_that_failed_in_its_first_epoch_can_be_run_again_in_its_directory(
     again = run_cli(tmp_path / "run", "trainer.max_epochs=1", "diagnostics=none")
     assert again.returncode == 0, again.stderr[-2000:]
     assert (tmp_path / "run" / "summary.json").is_file()
+
+def test_an_existing_run_directory_that_cannot_be_written_is_named_in_one_line(tmp_path):
+    (tmp_path / "run").mkdir()
+    with unwritable(tmp_path / "run"):
+        r = run_cli(tmp_path / "run", "trainer.max_epochs=1")
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode != 0
+    assert lines == [f"error: the run directory {tmp_path / 'run'} exists but cannot be written by this user; "
+                     "make it writable or choose another hydra.run.dir"], r.stderr[-2000:]
+    assert not any((tmp_path / "run").iterdir())
+
+
+def test_a_checkpoints_folder_as_ckpt_path_suggests_the_file_inside_it(tmp_path):
+    (tmp_path / "run" / "checkpoints").mkdir(parents=True)
+    with pytest.raises(rundir.UserError, match=f"such as {tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}$"):
+        rundir.resume_checkpoint(tmp_path / "new", tmp_path / "run" / "checkpoints")
+    with pytest.raises(rundir.UserError, match=f"such as {tmp_path / 'run' / 'checkpoints' / 'last.ckpt'}$"):
+        rundir.resume_checkpoint(tmp_path / "new", tmp_path / "run")

@@ -45,7 +45,7 @@ def ensure_files(directory, files: list[str], *, dataset: str, download: bool,
         repr(s) for s in suffixes) + ")"
     where = f"{dataset} files missing in {directory} (expected: {', '.join(files)}{alternatives})"
     if not download:
-        raise UserError(f"{where}; set data.download=true or put the files there")
+        raise UserError(f"{where}; set data.source.download=true or put the files there")
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(NETWORK_TIMEOUT_S)
     try:

@@ -48,7 +48,8 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  class_balanced: bool = False, val_fraction: float = 0.0, test_fraction: float = 0.2,
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
                  skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True,
-                 inputs: str = "none", clean_validation: bool = False, shuffle_seed: Optional[int] = None):
+                 inputs: str = "none", clean_validation: bool = False, shuffle_seed: Optional[int] = None,
+                 classes: Optional[Sequence[str]] = None):
         super().__init__()
         check_inputs(inputs, in_memory_images=False, data_name=name)
         if batch_size < 1 or eval_batch_size < 1:
@@ -66,6 +67,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         if len(mean) != 3 or len(std) != 3:
             raise UserError(f"data.mean/data.std need 3 values each, got {list(mean)} / {list(std)}")
         self.name, self.root, self.reader, self.noise, self.noise_seed = name, root, reader, noise, noise_seed
+        self.classes = classes  # data.classes: the class list the reader holds the files to (data=folder)
         self.shuffle_seed = noise_seed if shuffle_seed is None else shuffle_seed  # the training order's seed
         self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
         self.batch_size, self.eval_batch_size, self.drop_last = batch_size, eval_batch_size, drop_last
@@ -84,7 +86,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
     def setup(self, stage: Optional[str] = None) -> None:
         if self.files is not None:
             return
-        files = self.reader(self.root)
+        files = self.reader(self.root) if self.classes is None else self.reader(self.root, classes=self.classes)
         if len(files.classes) != self.num_classes:
             raise UserError(f"data.num_classes={self.num_classes} but {self.root} holds {len(files.classes)} "
                             f"classes: {first_few(list(files.classes))}")

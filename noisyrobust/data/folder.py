@@ -7,7 +7,9 @@
 - a CSV file (the training images).
 CSV rows are ``path,label`` (a first row ``path,label`` is a header); paths are relative to the CSV's
 folder. Labels are class names, or all integers 0..C-1. Class names are sorted; the labels given are
-taken as clean (noise, if any, comes from the ``noise`` group).
+taken as clean (noise, if any, comes from the ``noise`` group). ``classes`` (``data.classes``), when given,
+is the list of class names (or integer labels) in label order: a class folder or label outside it is refused.
+Every class needs training images: an empty one (integer labels with a gap) is refused.
 """
 import csv
 import logging
@@ -50,6 +52,25 @@ def _class_folders(folder: Path) -> list[str]:
     return names
 
 
+def _class_list(classes) -> Optional[list[str]]:
+    """``data.classes`` as names (YAML may give integers), or None when not given."""
+    if classes is None:
+        return None
+    names = [_name(str(c).strip()) for c in ([classes] if isinstance(classes, (str, int)) else classes)]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if not names or repeated or "" in names:
+        raise UserError(f"data.classes={names} must list distinct, non-empty class names"
+                        + (f" ({first_few(repeated)} more than once)" if repeated else ""))
+    return names
+
+
+def _outside(found: list[str], classes: list[str], where, what: str) -> None:
+    unknown = sorted(set(found) - set(classes))
+    if unknown:
+        raise UserError(f"{where} has {what} not in data.classes: {first_few(unknown)} (data.classes: "
+                        f"{first_few(classes)}); fix the typo or add the class to data.classes")
+
+
 def _read_csv(path: Path) -> tuple[list[str], list[str]]:
     """(paths, labels as text) of a ``path,label`` CSV."""
     with open(path, newline="", encoding="utf-8") as f:
@@ -76,18 +97,26 @@ def _name(label: str) -> str:
     return str(int(label)) if label.isdigit() else label
 
 
-def find_classes(root) -> list[str]:
-    """The class names of the dataset at ``root``, in label order (what ``data.num_classes`` counts)."""
+def find_classes(root, classes=None) -> list[str]:
+    """The class names of the dataset at ``root``, in label order (what ``data.num_classes`` counts):
+    ``classes`` when given (after checking that the data holds no other), else those found."""
     kind, train, test = _layout(root)
+    listed = _class_list(classes)
     if kind == "folders":
-        return _class_folders(train)
-    labels = _read_csv(train)[1]
+        if listed is None:
+            return _class_folders(train)
+        for folder in (train, test):
+            if folder is not None:
+                _outside(_class_folders(folder), listed, folder, "class folders")
+        return listed
+    labels = [_name(label) for label in _read_csv(train)[1]]
+    if listed is not None:
+        _outside(labels, listed, train, "labels")
     if test is not None:  # as with folders: a class the training set never shows is a mistake, not a class
-        seen = {_name(label) for label in labels}
-        unknown = sorted({_name(label) for label in _read_csv(test)[1]} - seen)
+        unknown = sorted({_name(label) for label in _read_csv(test)[1]} - set(labels))
         if unknown:
             raise UserError(f"{test} has labels not in {train}: {first_few(unknown)}")
-    return _csv_classes(labels)
+    return listed if listed is not None else _csv_classes(labels)
 
 
 def _images(folder: Path, classes: list[str], *, every_class: bool) -> tuple[list[str], list[int]]:
@@ -106,21 +135,28 @@ def _images(folder: Path, classes: list[str], *, every_class: bool) -> tuple[lis
     return paths, labels
 
 
-def _report_classes(classes: list, labels: list) -> None:
-    """The class list at the start of a run, and a warning naming any class with too few training images
-    to learn (integer CSV labels 0..C-1 can leave a class empty)."""
+def _report_classes(classes: list, labels: list, train: Path) -> None:
+    """The class list at the start of a run; a class without training images is refused (integer CSV labels
+    0, 1, 5 make classes 2..4 empty), and one with too few to learn is named in a warning (a typo in a
+    label makes a class of one image: data.classes catches it)."""
     counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(classes))
+    empty = [c for c, n in zip(classes, counts) if n == 0]
+    if empty:
+        raise UserError(f"{train}: {len(empty)} of its {len(classes)} classes have no training image: "
+                        f"{first_few(empty)}; relabel them 0..C-1 without gaps, or list the classes there are with "
+                        "data.classes=[...]")
     log.info("%d classes: %s", len(classes), ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
     few = [f"{c} ({n})" for c, n in zip(classes, counts) if n < FEW_IMAGES]
     if few:
-        log.warning("classes with fewer than %d training images: %s", FEW_IMAGES, ", ".join(few))
+        log.warning("classes with fewer than %d training images: %s (a typo in a label? data.classes=[...] "
+                    "refuses any label not listed)", FEW_IMAGES, ", ".join(few))
 
 
-def load_image_folder(root) -> FileSet:
+def load_image_folder(root, classes=None) -> FileSet:
     """Read the images at ``root`` (see the module docstring): class folders or CSV rows, and a test set if
-    there is one (else the datamodule holds out a share of the training images)."""
+    there is one (else the datamodule holds out a share of the training images); ``classes``: data.classes."""
     kind, train, test = _layout(root)
-    classes = find_classes(root)
+    classes = find_classes(root, classes)
     test_split = None
     if kind == "folders":
         train_paths, train_labels = _images(train, classes, every_class=True)
@@ -136,7 +172,7 @@ def load_image_folder(root) -> FileSet:
         if test is not None:
             test_paths, names = _read_csv(test)
             test_split = (test_paths, [index[_name(n)] for n in names])
-    _report_classes(classes, train_labels)
+    _report_classes(classes, train_labels, train)
     split = {}
     if test_split is not None:
         split = {"test_paths": as_paths(test_split[0]), "test_labels": np.array(test_split[1], dtype=np.int64)}

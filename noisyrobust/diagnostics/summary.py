@@ -3,7 +3,8 @@ import math
 
 
 def summarize_history(history: list, *, last: int = 10) -> dict:
-    """Test accuracy at the last epoch, its mean over the last ``last`` epochs (Co-teaching's convention),
+    """Test accuracy at the last epoch, its mean over the last ``last`` epochs (Co-teaching's convention; over
+    ``test_acc_mean_epochs`` of them when fewer were evaluated),
     at the epoch of best validation accuracy (a fair model selection), and the best test accuracy
     (test-selected: what papers often report, not a fair selection). Each history entry holds ``epoch``,
     ``test/acc`` and, where a validation split exists, ``val/acc``; extra ``test/acc_*`` keys (one per
@@ -13,6 +14,7 @@ def summarize_history(history: list, *, last: int = 10) -> dict:
     test = [h["test/acc"] for h in history]
     out = {"test_acc_last": test[-1],
            "test_acc_mean_last10": sum(test[-last:]) / len(test[-last:]),
+           "test_acc_mean_epochs": len(test[-last:]),  # fewer than 10 in a short run: the line says how many
            "test_acc_best_test_selected": max(test)}
     val = [h.get("val/acc", math.nan) for h in history]
     if not all(math.isnan(v) for v in val):

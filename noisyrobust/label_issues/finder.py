@@ -41,6 +41,8 @@ class LabelIssues(SummaryCallback):
                  cg_ratio: float = 1.0, cg_repeats: int = 1, cg_max_gb: float = 4.0, seed: int = 0,
                  model=None, optimizer=None, influence_iterations: int = 100, influence_top_k: int = 20,
                  influence_hessian_samples: int = 2000):
+        if isinstance(scores, str):  # diagnostics.scores=vog: one score, meant as [vog]
+            scores = [scores]
         unknown = [s for s in scores if s not in SCORES]
         if unknown:
             raise UserError(f"diagnostics.scores has unknown score {unknown[0]!r}; choose from: {', '.join(SCORES)}")
@@ -52,6 +54,8 @@ class LabelIssues(SummaryCallback):
                                  ("self_influence_epochs", self_influence_epochs, 1), ("cg_repeats", cg_repeats, 1)):
             if int(value) < low:
                 raise UserError(f"diagnostics.{name}={value} must be >= {low}")
+        if not float(cg_max_gb) > 0:
+            raise UserError(f"diagnostics.cg_max_gb={cg_max_gb} must be > 0 (the GiB the complexity-gap score may use)")
         if "influence" in self.scores:
             check_arnoldi(influence_iterations, influence_top_k)
         self.influence = {"iterations": int(influence_iterations), "top_k": int(influence_top_k),

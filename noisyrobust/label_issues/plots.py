@@ -8,6 +8,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from noisyrobust.files import atomic_write  # noqa: E402
@@ -26,16 +27,20 @@ def save(fig, path: Path) -> Path:
 
 
 def detection_curves(table: Dict[str, np.ndarray], scores, path: Path) -> Path:
-    """ROC and precision-recall curves of every score against the known wrong labels."""
+    """ROC and precision-recall curves of every score against the known wrong labels; the legends give each
+    score's AUROC and average precision (as the end-of-run table does)."""
+    from noisyrobust.label_issues.detection import detection_quality
+
     known = table["is_noisy"] >= 0
     fig, (roc_ax, pr_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
     for name in scores:
         ok = known & ~np.isnan(table[name])
         y, s = table["is_noisy"][ok] == 1, table[name][ok]
+        quality = detection_quality(s, y)
         fpr, tpr, _ = roc_curve(y, s)
-        roc_ax.plot(fpr, tpr, label=name)
+        roc_ax.plot(fpr, tpr, label=f"{name} (AUROC {quality['auroc']:.3f})")
         precision, recall, _ = precision_recall_curve(y, s)
-        pr_ax.plot(recall, precision, label=name)
+        pr_ax.plot(recall, precision, label=f"{name} (AP {quality['ap']:.3f})")
     roc_ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     pr_ax.axhline((table["is_noisy"][known] == 1).mean(), color="grey", lw=0.8, ls="--", label="chance")
     roc_ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC: finding the wrong labels")
@@ -49,7 +54,8 @@ def score_histograms(table: Dict[str, np.ndarray], scores, path: Path) -> Path:
     """Each score's histogram for clean vs wrong labels (one histogram when the noise is unknown)."""
     cols = min(4, len(scores))
     rows = -(-len(scores) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    # constrained layout keeps the suptitle above the panel titles
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows + 0.4), squeeze=False, layout="constrained")
     for ax, name in zip(axes.flat, scores):
         values, noisy = table[name], table["is_noisy"]
         ok = ~np.isnan(values)
@@ -61,6 +67,8 @@ def score_histograms(table: Dict[str, np.ndarray], scores, path: Path) -> Path:
         else:
             ax.hist(values[ok], bins=bins)
         ax.set_title(name, fontsize=9)
+        ax.set_xlabel(f"{name} score", fontsize=8)
+        ax.set_ylabel("training samples", fontsize=8)
     for ax in list(axes.flat)[len(scores):]:
         ax.axis("off")
     fig.suptitle("scores (higher = more suspicious)")
@@ -75,16 +83,20 @@ def memorization_curves(history: Dict[str, list], path: Path) -> Path:
         if len(values):
             ax.plot(epochs, values, label=key, lw=2 if key == "test/acc" else 1.3)
     ax.set(xlabel="epoch", ylabel="share", ylim=(0, 1.02), title="memorization of the wrong labels")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs, not 0.5 steps of a 3-epoch run
     ax.legend(fontsize=8)
     return save(fig, path)
 
 
-def _matrix(ax, m: np.ndarray, title: str, xlabel: str, ylabel: str) -> None:
-    ax.imshow(m, vmin=0, vmax=1, cmap="viridis")
+def _matrix(ax, m: np.ndarray, title: str, xlabel: str, ylabel: str):
+    image = ax.imshow(m, vmin=0, vmax=1, cmap="viridis")
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # class indices
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(m) <= 12:
         for (i, j), v in np.ndenumerate(m):
             ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="w" if v < 0.5 else "k")
+    return image
 
 
 def transition_and_confusion(transition: Optional[np.ndarray], confusion: np.ndarray, rows_are: str,
@@ -92,11 +104,12 @@ def transition_and_confusion(transition: Optional[np.ndarray], confusion: np.nda
     """The realized noise transition matrix (clean -> given) beside the model's row-normalized confusion
     matrix on the training set (``rows_are`` -> predicted)."""
     panels = 2 if transition is not None else 1
-    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels, 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, panels, figsize=(5.2 * panels + 0.8, 4.6), squeeze=False, layout="constrained")
     if transition is not None:
         _matrix(axes[0, 0], transition, "realized noise: P(given | clean)", "given label", "clean label")
-    _matrix(axes[0, -1], confusion, f"model on the training set: P(predicted | {rows_are})", "predicted label",
-            f"{rows_are} label")
+    image = _matrix(axes[0, -1], confusion, f"model on the training set: P(predicted | {rows_are})",
+                    "predicted label", f"{rows_are} label")
+    fig.colorbar(image, ax=list(axes.flat), shrink=0.85, label="probability (each row sums to 1)")
     return save(fig, path)
 
 

@@ -79,7 +79,11 @@ def read_issue_table(path: Path) -> Dict[str, np.ndarray]:
     with opener(path, "rt", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
-        cells = list(zip(*reader)) or [()] * len(header)
+        rows = list(reader)
+    ragged = next((n for n, row in enumerate(rows, start=2) if len(row) != len(header)), None)
+    if ragged:  # zip would silently drop the columns the short row lacks
+        raise ValueError(f"line {ragged} has {len(rows[ragged - 2])} of its {len(header)} columns (a file cut short?)")
+    cells = list(zip(*rows)) or [()] * len(header)
     table = {}
     for name, column in zip(header, cells):
         if name in ("index", "given_label", "suggested_label", "is_noisy"):

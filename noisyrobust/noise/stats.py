@@ -1,6 +1,7 @@
 """Realized-noise statistics and the run's `noisy_labels.npz` file."""
 
 import hashlib
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,9 @@ def load_noisy_labels(path) -> dict[str, np.ndarray]:
     except FileNotFoundError:
         raise UserError(f"noisy-label file {str(path)!r} does not exist; it must be an .npz written "
                         "by save_noisy_labels") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # truncated, or not an .npz at all
+        raise UserError(f"noisy-label file {str(path)!r} is not a readable .npz ({type(e).__name__}: "
+                        f"{' '.join(str(e).split())[:120]}); it must be written by save_noisy_labels") from None
     missing = [k for k in _KEYS if k not in data]
     if missing:
         raise UserError(f"noisy-label file {str(path)!r} lacks keys {missing}; it must hold "

@@ -31,7 +31,15 @@ def test_missing_without_download_names_directory_and_every_file(tmp_path):
     message = str(info.value)
     assert "\n" not in message
     assert message.startswith(f"Toy files missing in {tmp_path} (expected: a_batch, b_batch, meta)")
-    assert "data.download=true" in message
+    assert "; set data.source.download=true or put the files there" in message
+
+
+@pytest.mark.parametrize("data", ["mnist", "fashion_mnist", "cifar10", "cifar100", "cifar10n"])
+def test_the_key_the_hint_names_is_the_datasets_download_switch(data):
+    from conftest import compose_cfg
+
+    cfg = compose_cfg("/nonexistent", f"data={data}", "data.source.download=false")  # the hint's key exists
+    assert cfg.data.source.download is False
 
 
 def test_a_directory_named_like_a_file_does_not_count(tmp_path):

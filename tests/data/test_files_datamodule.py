@@ -78,6 +78,18 @@ def test_an_unreadable_image_met_in_training_is_named(tmp_path):
         list(dm.train_dataloader())
 
 
+def test_an_unreadable_image_met_in_a_worker_process_is_the_same_one_line_error(tmp_path):
+    write_image_folder(tmp_path, {"a": 3, "b": 3})
+    (tmp_path / "train" / "b" / "1.jpg").write_bytes(b"not a jpeg")
+    dm = datamodule(tmp_path, verify_images=False, val_fraction=0.0, test_fraction=0.2, num_workers=1)
+    dm.setup()
+    dm.batch_size = 5
+    with pytest.raises(UserError) as caught:
+        list(dm.train_dataloader())
+    message = str(caught.value)
+    assert message.startswith("image ") and "train/b/1.jpg cannot be read" in message and "\n" not in message
+
+
 def test_settings_that_cannot_work_are_refused():
     with pytest.raises(UserError, match="data.crop=300 must be between 1 and data.resize=256"):
         datamodule("x", resize=256, crop=300, image_size=300)

@@ -104,11 +104,67 @@ def test_the_class_list_is_logged_and_a_class_with_few_images_is_named(tmp_path,
     rng = np.random.default_rng(0)
     for i in range(12):
         write_jpeg(tmp_path / "img" / f"{i}.jpg", rng)
-    # integer labels 0..3: class 2 has no image, class 3 only two
-    write_csv(tmp_path / "train.csv", [(f"img/{i}.jpg", y) for i, y in enumerate([0] * 5 + [1] * 5 + [3] * 2)])
+    # integer labels 0..2: class 2 only two images
+    write_csv(tmp_path / "train.csv", [(f"img/{i}.jpg", y) for i, y in enumerate([0] * 5 + [1] * 5 + [2] * 2)])
     with caplog.at_level("INFO", logger="noisyrobust.data.folder"):
         files = load_image_folder(tmp_path)
-    assert files.classes == ("0", "1", "2", "3")
-    assert "4 classes: 0 (5), 1 (5), 2 (0), 3 (2)" in caplog.text
+    assert files.classes == ("0", "1", "2")
+    assert "3 classes: 0 (5), 1 (5), 2 (2)" in caplog.text
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == ["classes with fewer than 5 training images: 2 (0), 3 (2)"]
+    assert warnings == ["classes with fewer than 5 training images: 2 (2) (a typo in a label? data.classes=[...] "
+                        "refuses any label not listed)"]
+
+
+def write_labelled_csv(root, labels):
+    rng = np.random.default_rng(0)
+    for i in range(len(labels)):
+        write_jpeg(root / "img" / f"{i}.jpg", rng, size=8)
+    return write_csv(root / "train.csv", [(f"img/{i}.jpg", y) for i, y in enumerate(labels)])
+
+
+def test_integer_labels_with_gaps_are_refused_naming_the_empty_classes(tmp_path):
+    write_labelled_csv(tmp_path, [0, 1, 5, 0, 1, 5])  # six classes 0..5, three of them empty
+    with pytest.raises(UserError) as caught:
+        load_image_folder(tmp_path)
+    assert str(caught.value) == (f"{tmp_path / 'train.csv'}: 3 of its 6 classes have no training image: 2, 3, 4; "
+                                 "relabel them 0..C-1 without gaps, or list the classes there are with "
+                                 "data.classes=[...]")
+
+
+def test_a_class_list_fixes_the_classes_and_their_order(tmp_path):
+    write_labelled_csv(tmp_path, [0, 1, 5, 0, 1, 5])
+    files = load_image_folder(tmp_path, classes=[5, 0, 1])  # YAML gives integers
+    assert files.classes == ("5", "0", "1") and files.train_labels.tolist() == [1, 2, 0, 1, 2, 0]
+    assert image_folder_num_classes(str(tmp_path), [5, 0, 1]) == 3
+    write_image_folder(tmp_path / "f", {"cat": 2, "dog": 2}, test_counts={"dog": 1})
+    files = load_image_folder(tmp_path / "f", classes=["dog", "cat"])
+    assert files.classes == ("dog", "cat")
+    assert {p.split("/")[1]: y for p, y in zip(paths(files.train_paths), files.train_labels.tolist())} == {
+        "dog": 0, "cat": 1}
+    assert files.test_labels.tolist() == [0]
+
+
+def test_a_label_or_folder_outside_the_class_list_is_refused_as_a_typo(tmp_path):
+    write_labelled_csv(tmp_path, ["cat", "dog", "cat", "cta", "dog"])
+    assert find_classes(tmp_path) == ["cat", "cta", "dog"]  # without a list: a class of one image, warned about
+    with pytest.raises(UserError, match=r"train.csv has labels not in data.classes: cta \(data.classes: cat, dog\); "
+                                        "fix the typo or add the class to data.classes"):
+        find_classes(tmp_path, ["cat", "dog"])
+    write_image_folder(tmp_path / "f", {"cat": 1, "dgo": 1})
+    with pytest.raises(UserError, match="train has class folders not in data.classes: dgo"):
+        load_image_folder(tmp_path / "f", classes=["cat", "dog"])
+    with pytest.raises(UserError, match="must list distinct, non-empty class names"):
+        find_classes(tmp_path, ["cat", "cat"])
+
+
+def test_data_classes_reaches_the_reader_from_the_config(tmp_path):
+    from conftest import compose_cfg
+    import hydra
+
+    write_labelled_csv(tmp_path / "d", [0, 1, 5, 0, 1, 5] * 2)
+    cfg = compose_cfg(tmp_path / "run", "data=folder", f"data.root={tmp_path / 'd'}", "data.classes=[0,1,5]",
+                      "data.num_workers=0", "data.resize=8", "data.crop=8")
+    assert cfg.data.num_classes == 3
+    dm = hydra.utils.instantiate(cfg.data, noise=None, noise_seed=0)
+    dm.setup()
+    assert dm.files.classes == ("0", "1", "5") and sorted(set(dm.files.train_labels.tolist())) <= [0, 1, 2]

@@ -105,7 +105,7 @@ def test_missing_file_lists_directory_and_expected_files(tmp_path):
     message = str(info.value)
     assert str(tmp_path / "MNIST" / "raw") in message
     assert all(name in message for name in NAMES)
-    assert "data.download=true" in message
+    assert "data.source.download=true" in message
 
 
 def test_fashion_mnist_is_not_read_from_the_mnist_folder(tmp_path):

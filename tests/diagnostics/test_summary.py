@@ -30,6 +30,17 @@ def test_mean_last10_with_fewer_than_ten_epochs_averages_all_of_them():
     s = summarize_history(history(TEST[:4], VAL[:4]))
     assert math.isclose(s["test_acc_mean_last10"], (0.10 + 0.20 + 0.30 + 0.40) / 4, rel_tol=1e-12)
     assert s["test_acc_last"] == 0.40
+    assert s["test_acc_mean_epochs"] == 4 and summarize_history(history())["test_acc_mean_epochs"] == 10
+
+
+def test_the_end_of_run_line_says_how_many_epochs_the_mean_is_over():
+    from noisyrobust.run import format_summary
+
+    base = {"method": "ce", "data": "digits", "noise": {"name": "sym0.4", "realized_rate": 0.4}, "seed": 0,
+            "wall_time_s": 3.0, "run_dir": "/r"}
+    short = format_summary({**base, **summarize_history(history(TEST[:3], VAL[:3]))})
+    assert "| mean of last 3 20.00 |" in short  # (0.10 + 0.20 + 0.30) / 3, not "mean of last 10"
+    assert "| mean of last 10 55.40 |" in format_summary({**base, **summarize_history(history())})
 
 
 def test_best_val_picks_the_first_epoch_of_the_maximum_and_reports_test_acc_there():

@@ -92,3 +92,27 @@ def test_memorize_figure_reports_fitting_and_heldout_accuracy_per_method_and_sig
     empty = report("--figure", "memorize", str(tmp_path / "empty"))
     assert empty.returncode != 0 and "holds no finished method=memorize runs" in empty.stderr
     assert "experiment=badger/digits_mlp" in empty.stderr and "Traceback" not in empty.stderr
+
+
+def reinit_run(root, method, *, generation=4, epochs=10):
+    write_run(root / method, summary={"noise": {"name": "sym0.4", "rate": 0.4}, "test_acc_last": 0.8,
+                                      "test_acc_mean_last10": 0.79, "test_acc_mean_epochs": 10, "epochs": epochs},
+              config={"trainer": {"max_epochs": epochs},
+                      "callbacks": {"reinit": {"method": method, "generation": generation}}},
+              metrics=[{"epoch": e, "step": 10 * e, "test/acc": 0.5 + e / 40, "mem/noisy_fit": e / 20}
+                       for e in range(epochs)])
+
+
+def test_reinit_figure_marks_the_generation_boundaries(tmp_path):
+    from noisyrobust.figures.reinit import generation_boundaries
+    from noisyrobust.figures.runs import load_runs
+
+    for method in ("none", "shrink_perturb", "layerwise"):
+        reinit_run(tmp_path, method)
+    # generation 4 of 10 epochs: re-initialized at the start of epochs 4 and 8, between their evaluations
+    assert generation_boundaries(load_runs(tmp_path)) == [3.5, 7.5]
+    assert generation_boundaries([r for r in load_runs(tmp_path) if r.cfg("callbacks.reinit.method") == "none"]) == []
+    result = report("--figure", "reinit", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "layerwise       test acc last 0.800, mean of last 10 0.790" in result.stdout
+    assert (tmp_path / "figures" / "reinit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

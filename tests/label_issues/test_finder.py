@@ -106,6 +106,7 @@ def test_the_costly_scores_run_by_name_and_fill_every_row(fit):
     (["diagnostics.scores=[cl]", "diagnostics.cv_folds=500"], "diagnostics.cv_folds=500 is outside [2, "),
     (["diagnostics.scores=[cg]", "diagnostics.cg_max_gb=0.0001"], "the complexity-gap score needs"),
     (["diagnostics.default_score=vog"], "diagnostics.default_score='vog' is not among the computed scores"),
+    (["diagnostics.scores=[cg]", "diagnostics.cg_max_gb=-1"], "diagnostics.cg_max_gb=-1 must be > 0"),
 ])
 def test_bad_diagnostics_get_one_line_and_nothing_is_written(tmp_path, args, message):
     r = run_cli(tmp_path / "run", "noise=sym0.4", *args)
@@ -114,6 +115,12 @@ def test_bad_diagnostics_get_one_line_and_nothing_is_written(tmp_path, args, mes
     assert last.startswith("error: ") and message in last, r.stderr[-2000:]
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "run" / "noisy_labels.npz").exists() and not (tmp_path / "run" / "label_issues.csv").exists()
+
+
+def test_one_score_given_as_a_string_is_a_list_of_that_score():
+    assert LabelIssues(scores="vog").scores == FREE + ["vog"]  # diagnostics.scores=vog, not [v, o, g]
+    with pytest.raises(UserError, match="unknown score 'magic'"):
+        LabelIssues(scores="magic")
 
 
 def test_vog_is_refused_on_data_without_image_inputs():
