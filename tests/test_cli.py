@@ -51,7 +51,7 @@ def test_multirun_sweeps_every_combination(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["method=jocr"], "error: unknown method 'jocr'; choose from: backward, ce, coteaching, coteaching_plus, dividemix"),
     (["noise=sym0.4,sym9"], "error: unknown noise 'sym9'; choose from: asym0.4, clean"),
-    (["noise=sym0.4", "noise.rate=1.5"], "noise rate 1.5 is outside [0, 1]"),
+    (["noise=sym0.4", "noise.rate=1.5"], "noise.rate=1.5 is not a number in [0, 1]"),
     (["noise=asym0.4", "data.name=svhn"], "no class map for dataset 'svhn'"),
     (["model=cnn_coteaching"], "needs image_size >= 28"),
     (["ckpt_path=/nonexistent/last.ckpt"], "ckpt_path /nonexistent/last.ckpt does not exist"),

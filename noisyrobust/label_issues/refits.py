@@ -67,7 +67,7 @@ class TurnOverDropout(Standard):
         finally:
             self.mask = None
 
-    def training_loss(self, batch):
+    def training_loss(self, batch, selected=None):
         x, y, index = batch
         logits = self.masked_logits(x, index, own=True)
         self.observe(logits, y, index)
