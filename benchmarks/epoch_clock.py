@@ -22,7 +22,8 @@ class EpochClock(Callback):
     def on_train_start(self, trainer, pl_module) -> None:
         evals = [len(d) for d in trainer.datamodule.val_dataloader()]
         limit = trainer.limit_val_batches
-        EpochClock.batches = {"train": len(trainer.datamodule.train_dataloader()),
+        train = trainer.datamodule.train_dataloader()  # batches, also where several come to a call (fused)
+        EpochClock.batches = {"train": getattr(train, "batches_per_epoch", None) or len(train),
                               "train_run": trainer.num_training_batches, "eval": sum(evals),
                               "eval_run": sum(n if isinstance(limit, float) else min(n, limit) for n in evals)}
 

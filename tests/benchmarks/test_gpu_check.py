@@ -43,7 +43,7 @@ def test_every_methods_host_sync_test_is_selected_and_skips_on_the_cpu(smoke):
     assert tests["status"] == "skipped: no CUDA device"
     assert tests["passed"] == tests["failed"] == tests["error"] == 0 and tests["skipped"] > len(METHODS)
     assert tests["host_sync_by_method"] == {m: "skipped" for m in METHODS}
-    assert "tests/test_gpu.py" in tests["files"] and "tests/test_host_sync.py" in tests["files"]
+    assert "tests/test_gpu.py" in tests["files"] and "tests/methods/test_host_sync.py" in tests["files"]
     lines = (out / "cuda_tests.txt").read_text().splitlines()
     assert len(lines) == tests["skipped"] and all(line.endswith(" skipped") for line in lines)
 

@@ -34,7 +34,7 @@ def test_mean_last10_with_fewer_than_ten_epochs_averages_all_of_them():
 
 
 def test_the_end_of_run_line_says_how_many_epochs_the_mean_is_over():
-    from noisyrobust.run import format_summary
+    from noisyrobust.run_summary import format_summary
 
     base = {"method": "ce", "data": "digits", "noise": {"name": "sym0.4", "realized_rate": 0.4}, "seed": 0,
             "wall_time_s": 3.0, "run_dir": "/r"}

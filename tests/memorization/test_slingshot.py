@@ -62,7 +62,7 @@ def test_the_monitor_reruns_the_detector_every_detect_every_steps_and_at_the_end
     monitor, logged = SlingshotMonitor(detect_every=5000), []
 
     class Module:
-        def log(self, key, value):
+        def log(self, key, value, **kwargs):
             logged.append(value)
 
     class Trainer:

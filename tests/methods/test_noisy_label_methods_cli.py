@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-NEW_METHODS = ["gce", "gce_truncated", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus"]
+# one CLI sweep shares trainer.max_epochs=2: DivideMix's warm-up cannot fit it (its own runs: the every-method
+# battery, in-process); the cross-method coverage is tests/methods/test_every_method.py's
+NEW_METHODS = ["gce", "gce_truncated", "forward", "backward", "elr", "elr_plus", "sop", "sop_plus"]
 
 
 def last_line(text: str) -> str:
@@ -27,7 +29,7 @@ def test_every_new_method_trains_through_the_cli(tmp_path):
     assert t.shape == (10, 10) and np.allclose(t.sum(1), 1, atol=1e-3)
     # the methods' own scores are columns of the label-issue table, with their detection quality
     for method, score in [("elr", "elr_target"), ("sop", "sop_u"), ("sop", "sop_v"), ("elr_plus", "elr_target"),
-                          ("dividemix", "dividemix_noisy"), ("gce_truncated", "gce_pruned")]:
+                          ("gce_truncated", "gce_pruned")]:
         assert score in summaries[method]["label_issues"]["scores"], (method, score)
         assert score in summaries[method]["label_issues"]["detection"]
     assert summaries["elr"]["label_issues"]["detection"]["elr_target"]["auroc"] > 0.6  # it finds wrong labels
@@ -36,9 +38,9 @@ def test_every_new_method_trains_through_the_cli(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["method=forward", "method.transition=nofile.npy"],
      "method.transition=nofile.npy is neither estimate, oracle nor an existing file"),
-    (["method=dividemix", "method.lambda_u=-1"], "method.lambda_u=-1 must be >= 0"),
-    (["method=dividemix", "method.p_threshold=1.5"], "method.p_threshold=1.5 is outside (0, 1)"),
-    (["method=dividemix", "method.net2=null"], "method=dividemix needs two networks"),
+    (["method=dividemix", "method.warmup_epochs=1", "method.lambda_u=-1"], "method.lambda_u=-1 must be >= 0"),
+    (["method=dividemix", "method.warmup_epochs=1", "method.p_threshold=1.5"], "method.p_threshold=1.5 is outside (0, 1)"),
+    (["method=dividemix", "method.warmup_epochs=1", "method.net2=null"], "method=dividemix needs two networks"),
     (["method=sop", "method.lr_u=0"], "method.lr_u=0 and method.lr_v=10.0 must both be > 0"),
     (["method=sop_plus", "data=folder", "data.root=IMAGES", "model=mlp", "data.resize=32", "data.crop=28",
       "data.num_workers=0", "data.batch_size=4"], "a strong view (method=sop_plus) needs a dataset held in memory"),

@@ -135,7 +135,7 @@ def test_a_given_il_path_of_another_training_set_is_refused(rho, tmp_path, case)
     expected = {"size": f"irreducible-loss file {path} holds 100 losses, but this training set has {N_TRAIN} points",
                 "labels": f"irreducible-loss file {path} was computed on other noisy labels (labels checksum "
                           f"0123456789abcdef, this run {checksum})",
-                "missing": f"stages.irreducible_loss.il_path {path} does not exist",
+                "missing": f"stages.irreducible_loss.il_path={path} does not exist",
                 "unreadable": f"irreducible-loss file {path} is not readable"}[case]
     if case == "size":
         write_il(path, size=100, checksum=checksum)

@@ -320,7 +320,7 @@ def test_coteaching_plus_reference_option_trains_on_the_whole_batch_early(monkey
     # no_disagreement=reference: with no disagreement, CE on the whole batch while epoch x batch index < 5000
     w2, b2 = (2 * np.array(W1)).tolist(), (2 * np.array(B1)).tolist()
     module, spy = make(CoTeachingPlus, epoch, monkeypatch, w2=w2, b2=b2, init_epoch=0, no_disagreement="reference")
-    module.on_train_batch_start(None, batch_idx)
+    module.batch_in_epoch = batch_idx  # the reference's step counter: epoch x batch index
     loss = module.training_loss(batch())
     if not trains:
         assert loss is None
