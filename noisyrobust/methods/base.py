@@ -91,11 +91,27 @@ class NoisyLabelModule(LightningModule):
         return {}
 
     def configure_optimizers(self):
-        optimizer = self.optimizer_factory(params=self.parameters())
+        optimizer = self.optimizer_factory(params=self.trainable_parameters())
         if self.scheduler_factory is None:
             return optimizer
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer=optimizer),
                                                           "interval": "epoch"}}
+
+    def trainable_parameters(self):
+        """What the optimizer trains: every parameter by default. A method whose schedule changes that
+        mid-run (PES re-initializes layers and trains them with a fresh optimizer) overrides it, keeps its
+        phase in the checkpoint (``on_load_checkpoint`` runs before the optimizer is built on a resume) and
+        calls ``reset_optimizer`` when the phase changes."""
+        return self.parameters()
+
+    def reset_optimizer(self) -> None:
+        """A fresh optimizer (and schedule) over ``trainable_parameters()`` from the next step on, built from
+        the run's config: SAM stays SAM, and the step keeps its path (and its host-sync guarantee)."""
+        config = self.configure_optimizers()
+        optimizer = config["optimizer"] if isinstance(config, dict) else config
+        self.trainer.strategy.optimizers = [optimizer]
+        if isinstance(config, dict):
+            self.trainer.strategy.lr_scheduler_configs[0].scheduler = config["lr_scheduler"]["scheduler"]
 
     # -- one step: select once, a loss pass (two for SAM), the update ----------------------------------
     def select(self, batch) -> Any:
