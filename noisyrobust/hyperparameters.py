@@ -32,7 +32,7 @@ def declared_types(cls) -> dict:
     return hints
 
 
-def _plain(annotation):
+def scalar_kind(annotation):
     """float for Optional[float], None for what is not a plain scalar type."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if typing.get_origin(annotation) is typing.Union and len(args) == 1:
@@ -73,7 +73,7 @@ def check_hyperparameters(node: DictConfig, prefix: str) -> None:
         value = node.get(key)
         if isinstance(value, (DictConfig, ListConfig)) or key.startswith("_"):
             continue
-        kind = _plain(types.get(key))
+        kind = scalar_kind(types.get(key))
         if kind is not None:
             check_value(f"{prefix}.{key}", value, kind)
 

@@ -2,8 +2,9 @@
 score finds the wrong labels where the clean ones are known (``diagnostics=label_issues``, the default).
 
 It reads what training exposes and nothing else: each step's logits by sample index (the training step's
-``outputs["observed"]``, one per batch of the call), the method's own per-sample columns (``label_issue_scores``) and its first
-network; it finishes in its own ``on_train_end`` and hands its part of the summary on (``summary``)."""
+``outputs["observed"]``, one per batch of the call), the method's own per-sample columns
+(``label_issue_scores``) and its first network; it finishes in its own ``on_train_end`` and hands its part
+of the summary on (``summary``)."""
 import logging
 from pathlib import Path
 from typing import Optional

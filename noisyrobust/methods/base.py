@@ -73,8 +73,7 @@ class NoisyLabelModule(LightningModule):
         self._recording = True  # False during an optimizer's second loss pass
         self._observed: Optional[Observation] = None  # what observe saw in this step's first pass
         self.batch_in_epoch, self.batches_in_epoch = 0, 1  # set at every epoch's start
-        self._step_metrics: dict = {}  # this batch's log_step metrics
-        self._logged_steps: list = []  # (step, metrics) of this call, for the loggers
+        self._logged_steps: dict = {}  # {step: metrics} of this call's log_step, for the loggers
         self.per_sample = None  # a method's PerSampleState (ELR targets, SOP u/v, ...): travels in checkpoints
 
     # -- setup ---------------------------------------------------------------------------------------
@@ -154,9 +153,6 @@ class NoisyLabelModule(LightningModule):
             self.finite_updates.add_(torch.isfinite(self.loss_sum))  # stops growing at the first NaN/inf loss
             self._loss_weight += n
             self.log_step({"train/loss_step": loss})
-        if self._step_metrics:
-            self._logged_steps.append((self.batch_index, self._step_metrics))
-            self._step_metrics = {}
         self.batch_in_epoch += 1
         return self._observed, loss
 
@@ -177,7 +173,7 @@ class NoisyLabelModule(LightningModule):
         ``on_train_batch_end``, outside the step."""
         trainer = self.trainer
         if (self.batch_index + 1) % trainer.log_every_n_steps == 0 or trainer.should_stop:
-            self._step_metrics.update(metrics)
+            self._logged_steps.setdefault(self.batch_index, {}).update(metrics)
 
     def sharpness_aware_update(self, optimizer, batch, selected, loss: torch.Tensor) -> None:
         """SAM/ASAM (``noisyrobust.optim.SAM``): the gradient of ``loss`` (the first pass, at w: it has
@@ -263,11 +259,11 @@ class NoisyLabelModule(LightningModule):
     # -- NaN guard: the device-side loss sum, read only every log_every_n_steps steps (no per-step host sync)
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         trainer = self.trainer
-        for step, metrics in self._logged_steps:
+        for step, metrics in self._logged_steps.items():
             metrics = {k: float(v) for k, v in metrics.items()}
             for logger in trainer.loggers:
                 logger.log_metrics({**metrics, "epoch": self.current_epoch}, step=step)
-        self._logged_steps = []
+        self._logged_steps = {}
         if (batch_idx + 1) % trainer.log_every_n_steps == 0 or batch_idx + 1 == trainer.num_training_batches:
             if not torch.isfinite(self.loss_sum):
                 step = self._first_step + int(self.finite_updates)

@@ -12,9 +12,10 @@ import torch
 from conftest import compose_cfg, run_cli
 from hydra.utils import get_class, instantiate
 from method_configs import METHODS, fast, method_config
+from omegaconf import DictConfig, ListConfig
 
 from noisyrobust.errors import UserError, find_user_error
-from noisyrobust.hyperparameters import declared_types
+from noisyrobust.hyperparameters import declared_types, scalar_kind
 from noisyrobust.validate import check_config
 
 # 3 batches an epoch, dropout on: a resume must reproduce the random draws too
@@ -74,9 +75,8 @@ def numeric_hyperparameters(method):
     node = method_config(method).method
     types = declared_types(get_class(node._target_))
     for key in node:
-        kind = types.get(key)
-        kind = next((a for a in getattr(kind, "__args__", ()) if a is not type(None)), kind)
-        if kind in (float, int, bool) and not isinstance(node.get(key), (dict, list)):
+        kind = scalar_kind(types.get(key))
+        if kind is not None and not isinstance(node.get(key), (DictConfig, ListConfig)):
             yield key, kind
 
 
