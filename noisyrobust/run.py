@@ -1,6 +1,7 @@
 """The pipeline of one run: validate, build (noisy data, stages, method, trainer), fit. Callbacks finish in
 their own hooks; ``RunSummary`` writes ``summary.json``. Several runs (pruning levels) are a loop over
 ``train`` (``runs``)."""
+import json
 import logging
 import time
 import warnings
@@ -78,11 +79,14 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
         write_run_files(cfg, trainer, datamodule, noise, resume)
 
     trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume) if resume else None)
-    if "label_issues" in summary.summary and trainer.is_global_zero \
+    # a launcher that forks or spawns the ranks (ddp_fork, ddp_notebook, ddp_spawn) ran the fit in its own
+    # processes: rank 0 wrote the summary there
+    result = summary.summary or json.loads((run_dir / "summary.json").read_text())
+    if "label_issues" in result and trainer.is_global_zero \
             and any(isinstance(lg, WandbLogger) for lg in trainer.loggers):
         log_label_issue_plots(run_dir, trainer.loggers)
     release_run_dir(run_dir)  # the run is over: its directory may be resumed or reported on (rundir.py's lock)
-    return summary.summary
+    return result
 
 
 def build_noise(noise_cfg: DictConfig):

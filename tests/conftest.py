@@ -5,15 +5,25 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-from hydra import compose, initialize_config_dir
+# one intra-op thread per test process (the suite runs `-n 2` on 2 cores; subprocesses inherit it), set before
+# torch starts OpenMP's pool: a rank forked from a process whose pool is running hangs in its first matmul
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from hydra import compose, initialize_config_dir  # noqa: E402
 from omegaconf import open_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))  # tests/formats.py
 
+torch.set_num_threads(1)
+
 # the smallest run that still exercises every hook: CPU, two epochs
 FAST = ["trainer=cpu", "trainer.max_epochs=2"]
+# DDP on two CPU processes forked from the test's own (Lightning's ddp_fork: no interpreter started and no
+# import paid per rank); `trainer=ddp_cpu` as a user launches it is tested through the CLI in tests/test_cli.py
+DDP_FORK = ["trainer=ddp_cpu", "trainer.strategy=ddp_fork"]
 
 
 def compose_cfg(out_dir, *overrides):
@@ -56,16 +66,35 @@ def fit(tmp_path):
     """Train in-process from the real configs; returns (summary, run dir)."""
     from noisyrobust.run import train
 
-    def _fit(*overrides, name="run", hydra_config=False):
+    def _fit(*overrides, name="run", hydra_config=False, callbacks=()):
         """``hydra_config``: also write the composed config where Hydra writes it (.hydra/config.yaml), for
-        the commands that read a finished run directory (diagnose, report)."""
+        the commands that read a finished run directory (diagnose, report); ``callbacks``: more for the run."""
         out = tmp_path / name
         cfg = compose_cfg(out, *overrides)
-        summary = train(cfg)
+        summary = train(cfg, callbacks=callbacks)
         if hydra_config:
             from omegaconf import OmegaConf
             (out / ".hydra").mkdir(exist_ok=True)
             OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
         return summary, out
 
+    _fit.tmp_path = tmp_path
     return _fit
+
+
+@pytest.fixture(scope="session")
+def method_runs(tmp_path_factory):
+    """The cross-method battery's runs (tests/method_configs.py: ``train_battery``), trained once per test
+    process and read by several tests (resume, fused steps, label-issue columns). Each test of a method is
+    marked ``xdist_group(method)``: all of them run in the process that holds the group (``--dist loadgroup``,
+    pyproject's addopts)."""
+    from method_configs import train_battery
+
+    done = {}
+
+    def runs(method: str) -> dict:
+        if method not in done:
+            done[method] = train_battery(method, tmp_path_factory.mktemp(f"battery_{method}"))
+        return done[method]
+
+    return runs

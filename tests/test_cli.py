@@ -4,7 +4,7 @@ import os
 
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import DDP_FORK, ROOT, run_cli
 
 
 def last_line(text):
@@ -96,13 +96,15 @@ def test_resume_refuses_a_checkpoint_of_another_model(tmp_path, fit):
 @pytest.mark.parametrize("method", ["ce", "coteaching_plus"])
 def test_ddp_on_two_cpu_processes_uses_the_single_process_noisy_labels(tmp_path, fit, method):
     fit("noise=sym0.4", "trainer.max_epochs=1", "diagnostics=none", name="single")
-    ddp = run_cli(tmp_path / "ddp", "noise=sym0.4", "trainer=ddp_cpu", "trainer.max_epochs=2", f"method={method}",
-                  "method.num_gradual=1" if method != "ce" else "seed=0",
-                  "+callbacks.rank_metrics._target_=rank_metrics_probe.RankMetrics",
-                  f"+callbacks.rank_metrics.out={tmp_path / 'ranks'}",
-                  env={"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])})
-    assert ddp.returncode == 0, ddp.stderr[-3000:]
-    assert "sync_dist" not in ddp.stdout + ddp.stderr  # epoch-level values are reduced over the ranks
+    args = ["noise=sym0.4", "trainer=ddp_cpu", "trainer.max_epochs=2", f"method={method}",
+            "method.num_gradual=1" if method != "ce" else "seed=0",
+            "+callbacks.rank_metrics._target_=rank_metrics_probe.RankMetrics", f"+callbacks.rank_metrics.out={tmp_path / 'ranks'}"]
+    if method == "ce":  # launched as a user launches it
+        ddp = run_cli(tmp_path / "ddp", *args, env={"PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])})
+        assert ddp.returncode == 0, ddp.stderr[-3000:]
+        assert "sync_dist" not in ddp.stdout + ddp.stderr  # epoch-level values are reduced over the ranks
+    else:  # the same two ranks forked in-process (conftest.DDP_FORK): one interpreter's imports fewer
+        fit(*args, *DDP_FORK, name="ddp")
     ranks = [{k: v for k, v in json.loads((tmp_path / "ranks" / f"rank{r}.json").read_text()).items()
               if not k.endswith("_step")} for r in (0, 1)]  # a step's loss is the rank's own batch's
     assert ranks[0]["train/loss_epoch"] == ranks[1]["train/loss_epoch"]  # each rank's own loss without the reduction

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import DDP_FORK, ROOT, run_cli
 
 from noisyrobust.label_issues.finder import LabelIssues
 from noisyrobust.label_issues.table import read_issue_table
@@ -72,12 +72,10 @@ def test_a_resumed_run_writes_the_table_and_trajectories_of_an_uninterrupted_one
         np.testing.assert_array_equal(a[key], b[key])
 
 
-def test_two_cpu_processes_keep_the_per_sample_state_of_one_process(tmp_path):
+def test_two_cpu_processes_keep_the_per_sample_state_of_one_process(fit):
     args = ["noise=sym0.4", "trainer.max_epochs=3", "model.dropout=0", "data.batch_size=128"]
-    one = run_cli(tmp_path / "one", *args)
-    two = run_cli(tmp_path / "two", *args, "trainer=ddp_cpu")
-    assert one.returncode == 0 and two.returncode == 0, two.stderr[-3000:]
-    a, b = (read_issue_table(tmp_path / d / "label_issues.csv") for d in ("one", "two"))
+    runs = [fit(*args, name="one")[1], fit(*args, *DDP_FORK, name="two")[1]]
+    a, b = (read_issue_table(run / "label_issues.csv") for run in runs)
     order_a, order_b = np.argsort(a["index"]), np.argsort(b["index"])
     assert a["index"][order_a].tolist() == b["index"][order_b].tolist()  # every training sample, once
     for name in ("loss", "aum"):  # the same networks up to float summation order

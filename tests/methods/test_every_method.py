@@ -3,6 +3,7 @@ epoch ends exactly as the uninterrupted one (weights, per-sample state, metrics,
 label-issue table holds the method's own columns, and every hyper-parameter its constructor declares as a
 number or a boolean refuses a value of another type in one line. SAM: tests/optim/test_sam_runs.py; host
 sync: tests/methods/test_host_sync.py."""
+import copy
 import csv
 import inspect
 
@@ -12,15 +13,11 @@ import torch
 from conftest import compose_cfg, run_cli
 from hydra.utils import get_class, instantiate
 from method_configs import METHODS, fast, method_config
-from omegaconf import DictConfig, ListConfig
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from noisyrobust.errors import UserError, find_user_error
 from noisyrobust.hyperparameters import declared_types, scalar_kind
 from noisyrobust.validate import check_config
-
-# 3 batches an epoch, dropout on: a resume must reproduce the random draws too
-SHORT = ["noise=sym0.4", "+trainer.limit_train_batches=3", "model.dropout=0.2", "seed=3"]
-
 
 def last_checkpoint(out):
     return torch.load(out / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
@@ -31,16 +28,10 @@ def metric_rows(out, epoch):
             if r.get("epoch") == str(epoch)]
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_a_run_resumed_after_its_first_epoch_ends_as_the_uninterrupted_one(fit, method):
-    common = [*fast(method), *SHORT]
-    full_summary, full = fit(*common, name="full")
-    # the first of the two epochs; a method with a warm-up (all of a 1-epoch run: refused) stops by steps
-    first_epoch = (f"+trainer.max_steps={last_checkpoint(full)['global_step'] // 2}"
-                   if "warmup_epochs" in method_config(method).method else "trainer.max_epochs=1")
-    _, half = fit(*common, first_epoch, name="half")
-    resumed_summary, resumed = fit(*common, f"ckpt_path={half}/checkpoints/last.ckpt", name="resumed")
-
+@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.xdist_group(m)) for m in METHODS])
+def test_a_run_resumed_after_its_first_epoch_ends_as_the_uninterrupted_one(method_runs, method):
+    runs = method_runs(method)  # (tests/method_configs.py: train_battery) the first epoch unfused, the rest fused
+    (full_summary, full), (resumed_summary, resumed) = runs["full"], runs["resumed"]
     a, b = last_checkpoint(full), last_checkpoint(resumed)
     assert a["global_step"] == b["global_step"] > 0
     for key in a["state_dict"]:
@@ -55,9 +46,9 @@ def test_a_run_resumed_after_its_first_epoch_ends_as_the_uninterrupted_one(fit, 
     assert table_a == table_b
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_the_label_issue_table_holds_the_methods_own_columns(fit, method):
-    summary, out = fit(*fast(method), "noise=sym0.4", "+trainer.limit_train_batches=3")
+@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.xdist_group(m)) for m in METHODS])
+def test_the_label_issue_table_holds_the_methods_own_columns(method_runs, method):
+    summary, out = method_runs(method)["full"]
     header = next(csv.reader((out / "label_issues.csv").open()))
     scores = summary["label_issues"]["scores"]
     assert scores[:4] == ["loss", "aum", "forgetting", "first_learned"]
@@ -89,12 +80,13 @@ def test_every_method_declares_its_hyperparameters():
 
 
 @pytest.mark.parametrize("method, key, kind", CASES, ids=[f"{m}-{k}" for m, k, _ in CASES])
-def test_a_hyperparameter_of_another_type_is_refused_naming_it(tmp_path, method, key, kind):
-    for bad in (["maybe"] if kind is bool else ["abc", "nan"]):
-        cfg = compose_cfg(tmp_path, *fast(method), f"method.{key}={bad}")
+def test_a_hyperparameter_of_another_type_is_refused_naming_it(method, key, kind):
+    for bad in (["maybe"] if kind is bool else ["abc", float("nan")]):  # as Hydra parses `abc`, `nan`
+        cfg = copy.deepcopy(method_config(method))  # composed once per method
+        OmegaConf.update(cfg, f"method.{key}", bad)
         with pytest.raises(UserError) as e:
             check_config(cfg, gpu_available=False)
-        assert str(e.value).startswith(f"method.{key}=") and bad in str(e.value)
+        assert str(e.value).startswith(f"method.{key}=") and str(bad) in str(e.value)
 
 
 def test_through_the_cli_a_bad_hyperparameter_is_one_line_before_anything_is_written(tmp_path):

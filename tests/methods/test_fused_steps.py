@@ -1,16 +1,17 @@
 """Fused steps: one call of the training step runs several optimizer steps over consecutive batches. For every
 method of conf/method/ a fused run is bit-identical to an unfused one (metrics.csv, label_issues.csv, the final
 weights and per-sample state), with a last chunk shorter than the others (10 batches an epoch, 4 a call);
-a resumed fused run equals the uninterrupted one; DDP fuses alike; where fusing cannot be exact (image files,
+a run resumed from a fused one's checkpoint equals the uninterrupted one (every method: tests/methods/
+test_every_method.py, on the same runs); DDP fuses alike; where fusing cannot be exact (image files,
 a callback that reads every step, Lightning's batch limits) auto keeps one step per call and an explicit
 number is refused in one line."""
 import json
 
 import pytest
 import torch
-from conftest import compose_cfg, run_cli
+from conftest import DDP_FORK, compose_cfg, run_cli
 from formats import write_image_folder
-from method_configs import METHODS, fast
+from method_configs import METHODS
 
 from noisyrobust.data.loader import BatchTransform, FusedBatches, TensorBatches
 from noisyrobust.errors import UserError
@@ -34,12 +35,10 @@ def assert_same_run(a, b):
             assert torch.equal(ca[part][key], cb[part][key]), f"{part}: {key}"
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_a_fused_run_is_bit_identical_to_an_unfused_one(fit, method):
-    extra = ["method.coef_step=15"] if method == "elr_plus" else []  # a ramp by optimizer step
-    _, one = fit(*fast(method), *COMMON, *extra, "fused_steps=1", name="one")
-    _, fused = fit(*fast(method), *COMMON, *extra, "fused_steps=4", name="fused")
-    assert_same_run(one, fused)
+@pytest.mark.parametrize("method", [pytest.param(m, marks=pytest.mark.xdist_group(m)) for m in METHODS])
+def test_a_fused_run_is_bit_identical_to_an_unfused_one(method_runs, method):
+    runs = method_runs(method)  # (tests/method_configs.py: train_battery) 10 batches an epoch, 4 a call
+    assert_same_run(runs["unfused"][1], runs["full"][1])
 
 
 def test_the_loader_fuses_consecutive_batches_with_a_shorter_last_chunk():
@@ -53,17 +52,6 @@ def test_the_loader_fuses_consecutive_batches_with_a_shorter_last_chunk():
     flat = [b for c in chunks for b in c]
     for (x1, y1, i1), (x2, y2, i2) in zip(single, flat):
         assert torch.equal(x1, x2) and torch.equal(y1, y2) and torch.equal(i1, i2)
-
-
-def test_a_run_resumed_from_a_fused_checkpoint_ends_as_the_uninterrupted_one(fit):
-    common = ["method=jocor", "method.num_gradual=1", *COMMON, "fused_steps=4"]
-    _, full = fit(*common, name="full")
-    _, half = fit(*common, "trainer.max_epochs=1", name="half")
-    _, resumed = fit(*common, f"ckpt_path={half}/checkpoints/last.ckpt", name="resumed")
-    a, b = checkpoint(full), checkpoint(resumed)
-    assert a["global_step"] == b["global_step"] == 20
-    for key in a["state_dict"]:
-        assert torch.equal(a["state_dict"][key], b["state_dict"][key]), key
 
 
 def test_auto_fuses_the_default_run_and_keeps_one_step_where_that_is_not_exact(tmp_path):
@@ -106,11 +94,7 @@ def test_a_bad_fused_steps_is_refused_before_anything_is_written(tmp_path, value
 
 
 @pytest.mark.slow
-def test_ddp_fuses_alike(tmp_path):
-    runs = {}
-    for k in (1, 4):
-        r = run_cli(tmp_path / f"k{k}", "trainer=ddp_cpu", *COMMON, f"fused_steps={k}", "diagnostics=none")
-        assert r.returncode == 0, r.stderr[-3000:]
-        runs[k] = tmp_path / f"k{k}"
+def test_ddp_fuses_alike(fit):
+    runs = {k: fit(*DDP_FORK, *COMMON, f"fused_steps={k}", "diagnostics=none", name=f"k{k}")[1] for k in (1, 4)}
     assert_same_run(runs[1], runs[4])
     assert json.loads((runs[4] / "summary.json").read_text())["epochs"] == 2

@@ -4,7 +4,7 @@ without it the DDP rows move twice as far) and DivideMix clean probabilities (pa
 each sample once; GMM on rank 0, broadcast)."""
 import pytest
 import torch
-from conftest import run_cli
+from conftest import DDP_FORK
 
 COMMON = ["noise=sym0.4", "model=mlp", "diagnostics=none", "logger=csv"]
 CASES = {"elr": ["trainer.max_epochs=1"], "sop": ["trainer.max_epochs=1", "method.std=0.1"],
@@ -16,12 +16,11 @@ def per_sample(run_dir):
 
 
 @pytest.mark.parametrize("method", sorted(CASES))
-def test_state_after_an_epoch_is_the_same_on_two_processes_and_one(tmp_path, method):
+def test_state_after_an_epoch_is_the_same_on_two_processes_and_one(fit, method):
     args = [f"method={method}", *COMMON, *CASES[method]]
-    one = run_cli(tmp_path / "one", *args)
-    ddp = run_cli(tmp_path / "ddp", *args, "trainer=ddp_cpu")
-    assert one.returncode == 0 and ddp.returncode == 0, (one.stderr + ddp.stderr)[-3000:]
-    a, b = per_sample(tmp_path / "one"), per_sample(tmp_path / "ddp")
+    _, one = fit(*args, name="one")
+    _, ddp = fit(*args, *DDP_FORK, name="ddp")
+    a, b = per_sample(one), per_sample(ddp)
     assert sorted(a) == sorted(b)
     for name in a:
         assert a[name].abs().sum() > 0, name  # the state was written

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from conftest import ROOT, run_cli
+from conftest import DDP_FORK, ROOT
 from method_configs import METHODS, fast
 from hydra import compose, initialize_config_dir
 
@@ -66,13 +66,10 @@ def test_resumed_sam_run_ends_with_the_metrics_and_weights_of_an_uninterrupted_r
 
 
 @pytest.mark.slow
-def test_sam_under_ddp_on_two_cpu_processes_finishes(tmp_path):
+def test_sam_under_ddp_on_two_cpu_processes_finishes(fit):
     # Co-teaching+: its second pass at w + e sums the disagreement over the ranks, a collective
-    r = run_cli(tmp_path / "run", "trainer=ddp_cpu", "optimizer=sam", "method=coteaching_plus", "noise=sym0.4",
-                "method.num_gradual=1")
-    assert r.returncode == 0, r.stderr[-3000:]
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["epochs"] == 2 and summary["method"] == "coteaching_plus"
+    summary, _ = fit(*DDP_FORK, "optimizer=sam", "method=coteaching_plus", "noise=sym0.4", "method.num_gradual=1")
+    assert summary["epochs"] == 2 and summary["method"] == "CoTeachingPlus"  # (in-process: named by its class)
 
 
 @pytest.mark.slow
