@@ -175,8 +175,9 @@ def write_run_files(cfg: DictConfig, trainer: pl.Trainer, datamodule, noise: dic
     if datamodule.inputs_record:  # data.inputs: what reproduces the corrupted inputs
         with atomic_write(run_dir / "inputs.npz") as f:
             np.savez(f, **{k: np.asarray(v) for k, v in datamodule.inputs_record.items()})
+    params = {**OmegaConf.to_container(cfg, resolve=True), "noise_realized": noise} if trainer.loggers else {}
     for logger in trainer.loggers:
-        logger.log_hyperparams({**OmegaConf.to_container(cfg, resolve=True), "noise_realized": noise})
+        logger.log_hyperparams(params)
         logger.log_metrics({"noise/rate": noise["rate"]}, step=0)
     log.info("noisy labels: realized rate %.4f over %d training samples (checksum %s)",
              noise["rate"], len(noisy), noise["checksum"])

@@ -26,6 +26,19 @@ def test_average_precision_and_precision_at_k_by_hand():
     assert q["precision_at_k"] == pytest.approx(2 / 3)  # k = 3 wrong labels: ranks 1-3 hold two of them
 
 
+def test_auroc_and_ap_are_scikit_learns_on_random_scores_with_and_without_ties():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    rng = np.random.default_rng(0)
+    for trial in range(40):
+        n = int(rng.integers(5, 200))
+        noisy = np.r_[True, False, rng.random(n - 2) < rng.random()]
+        score = rng.integers(0, 4, n).astype(float) if trial % 2 else rng.normal(size=n)  # ties on odd trials
+        q = detection_quality(score, noisy)
+        assert q["auroc"] == pytest.approx(roc_auc_score(noisy, score), abs=1e-12)
+        assert q["ap"] == pytest.approx(average_precision_score(noisy, score), abs=1e-12)
+
+
 def test_rows_without_a_score_are_left_out_and_one_class_gives_nan():
     q = detection_quality(np.array([0.9, np.nan, 0.1]), np.array([1, 1, 0], dtype=bool))
     assert q == {"auroc": 1.0, "ap": 1.0, "precision_at_k": 1.0}
