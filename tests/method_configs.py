@@ -25,4 +25,6 @@ def fast(method: str) -> list:
     for key in ("warmup_epochs", "num_gradual"):
         if key in cfg.method:
             out.append(f"method.{key}=1")
+    if "refine_epochs" in cfg.method:  # PES: each refinement one epoch
+        out.append(f"method.refine_epochs=[{','.join('1' for _ in cfg.method.refine_epochs)}]")
     return out
