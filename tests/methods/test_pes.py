@@ -42,10 +42,10 @@ def test_each_phase_trains_its_layers_with_its_optimizer_and_a_resume_crosses_ea
     assert runs[2]["lr_schedulers"] == [] and runs[2]["optimizer_states"][0]["param_groups"][0]["lr"] == 1e-4
     assert runs[4]["optimizer_states"][0]["param_groups"][0]["lr"] == pytest.approx(1e-4)
     assert runs[4]["lr_schedulers"][0]["last_epoch"] == 2
-    for start in (2, 3):  # a checkpoint in each refinement: its phase and its optimizer's state come back
-        _, out = fit(*COMMON, "trainer.max_epochs=4", f"ckpt_path={outs[start]}/checkpoints/last.ckpt", name=f"resumed{start}")
-        for key, value in runs[4]["state_dict"].items():
-            assert torch.equal(checkpoint(out)["state_dict"][key], value), (start, key)
+    # from the first refinement's checkpoint (its phase and Adam's state come back) across both later switches
+    _, out = fit(*COMMON, "trainer.max_epochs=4", f"ckpt_path={outs[2]}/checkpoints/last.ckpt", name="resumed")
+    for key, value in runs[4]["state_dict"].items():
+        assert torch.equal(checkpoint(out)["state_dict"][key], value), key
 
 
 def test_pes_semi_labels_the_final_networks_agreement_with_the_given_labels(fit):
