@@ -24,6 +24,8 @@ def fast(method: str) -> list:
     for name, stage in (cfg.get("stages") or {}).items():
         if "epochs" in stage:
             out.append(f"stages.{name}.epochs=1")
+    if "refine_epochs" in cfg.method:  # PES: one refinement of one epoch from the start, then the confident phase
+        return [*out, "method.warmup_epochs=0", "method.refine_depths=[0]", "method.refine_epochs=[1]"]
     for key in ("warmup_epochs", "num_gradual"):
         if key in cfg.method:
             out.append(f"method.{key}=1")

@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 import noisyrobust  # noqa: F401 - resolvers
 from conftest import ROOT
 
-METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus")
+METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "pes", "pes_semi")
 FILES = sorted(f"{p.parent.name}/{p.stem}" for m in METHODS for p in (ROOT / "conf" / "experiment" / m).glob("*.yaml"))
 
 
@@ -22,10 +22,11 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     cfg = compose_experiment(name)
     method, cell = name.split("/")
     classes = {"gce": "GCE", "forward": "LossCorrection", "backward": "LossCorrection", "elr": "ELR",
-               "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP"}
+               "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP", "pes": "PES",
+               "pes_semi": "PESSemi"}
     assert cfg.method._target_.endswith(classes[method])
     assert cfg.data.name == cell.split("_")[0]
-    if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus"):  # these papers redraw from all classes
+    if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus", "pes_semi"):  # these papers redraw from all classes
         assert cfg.noise._target_.endswith("uniform_noise") and cfg.noise.rate == int(cell[-2:]) / 100
     if cell.startswith("cifar10n_"):
         assert cfg.noise.label == cell.split("_")[1]
@@ -41,6 +42,14 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     ("dividemix/cifar10_asym40", {"lambda_u": 0, "warmup_penalty": True}),
     ("dividemix/cifar100_sym50", {"lambda_u": 150, "warmup_epochs": 30}),
     ("dividemix/clothing1m", {"lambda_u": 0, "alpha": 0.5}),
+    ("dividemix/cifar10_sym90", {"lambda_u": 50, "p_threshold": 0.6, "loss_window": 5}),
+    ("dividemix/cifar100_sym90", {"lambda_u": 150, "p_threshold": 0.6, "loss_window": 5, "warmup_epochs": 30}),
+    ("pes/cifar10_sym50", {"warmup_epochs": 25, "refine_depths": [1, 0], "refine_epochs": [7, 5]}),
+    ("pes/cifar100_inst40", {"warmup_epochs": 30}),
+    ("pes_semi/cifar10_inst40", {"warmup_epochs": 20, "lambda_u": 15, "refine_depths": [0], "refine_epochs": [5]}),
+    ("pes_semi/cifar100_pair45", {"warmup_epochs": 35, "lambda_u": 50}),
+    ("pes_semi/cifar10n_worse", {"warmup_epochs": 20, "lambda_u": 5}),
+    ("pes_semi/cifar100n", {"warmup_epochs": 35, "lambda_u": 75}),
     ("elr/cifar10_asym40", {"beta": 0.9, "lam": 1.0}),
     ("elr/cifar100_sym20", {"beta": 0.9, "lam": 7.0}),
     ("elr_plus/cifar100_sym50", {"beta": 0.9, "lam": 7.0, "coef_step": 40000, "weighted_target": True}),

@@ -2,7 +2,7 @@
 Learning"): sharpening, co-refinement and co-guessing targets, MixMatch mixing, the semi-supervised loss,
 the uniform-prior penalty and the warm-up's confidence penalty."""
 import math
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -30,21 +30,26 @@ def mixmatch(inputs: torch.Tensor, targets: torch.Tensor, *, lam: float,
     return lam * inputs + (1 - lam) * inputs[perm], lam * targets + (1 - lam) * targets[perm]
 
 
-def semi_supervised_loss(logits: torch.Tensor, targets: torch.Tensor, labelled: torch.Tensor):
-    """(Lx, Lu): Lx = -mean over labelled rows of sum_c t_c log softmax_c; Lu = mean over the unlabelled
-    rows AND the classes of (softmax - t)² (the /C matters for λu's scale). ``labelled`` is a row mask."""
+def semi_supervised_loss(logits: torch.Tensor, targets: torch.Tensor, labelled: torch.Tensor,
+                         class_weight: Optional[torch.Tensor] = None):
+    """(Lx, Lu): Lx = -mean over labelled rows of sum_c w_c t_c log softmax_c (w = 1 unless ``class_weight``:
+    PES-semi's class weights); Lu = mean over the unlabelled rows AND the classes of (softmax - t)² (the /C
+    matters for λu's scale). ``labelled`` is a row mask."""
     lab = labelled.float()
-    lx = (-(targets * F.log_softmax(logits.float(), 1)).sum(1) * lab).sum() / lab.sum().clamp(min=1)
+    weighted = targets if class_weight is None else targets * class_weight
+    lx = (-(weighted * F.log_softmax(logits.float(), 1)).sum(1) * lab).sum() / lab.sum().clamp(min=1)
     unl = 1.0 - lab
     lu = (((F.softmax(logits.float(), 1) - targets) ** 2).mean(1) * unl).sum() / unl.sum().clamp(min=1)
     return lx, lu
 
 
 def uniform_prior_penalty(logits: torch.Tensor) -> torch.Tensor:
-    """KL(π ‖ p̄) = sum_c π_c log(π_c / p̄_c), π = 1/C, p̄ the mean softmax over all rows."""
-    c = logits.shape[1]
-    mean = F.softmax(logits.float(), 1).mean(0)
-    return (math.log(1.0 / c) - mean.log()).sum() / c
+    """KL(π ‖ p̄) = sum_c π_c (log π_c - log p̄_c), π = 1/C, p̄ the mean softmax over all B rows, with
+    log p̄_c = logsumexp_i log softmax(z_i)_c - log B: finite where p̄_c itself underflows in float32 (the
+    reference's log(π / p̄) is inf there)."""
+    b, c = logits.shape
+    log_mean = torch.logsumexp(F.log_softmax(logits.float(), 1), 0) - math.log(b)
+    return (math.log(1.0 / c) - log_mean).sum() / c
 
 
 def confidence_penalty(logits: torch.Tensor) -> torch.Tensor:

@@ -9,9 +9,12 @@ from noisyrobust.methods.elr_plus import ELRPlus
 from noisyrobust.methods.gce import GCE
 from noisyrobust.methods.jocor import JoCoR
 from noisyrobust.methods.memorize import Memorize
+from noisyrobust.methods.pes import PES
+from noisyrobust.methods.pes_semi import PESSemi
 from noisyrobust.methods.rholoss import RHOLoss
 from noisyrobust.methods.sop import SOP
 from noisyrobust.methods.standard import Standard
 
 __all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss", "GCE", "LossCorrection",
-           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize"]
+           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize", "PES",
+           "PESSemi"]

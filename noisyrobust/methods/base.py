@@ -11,6 +11,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import torch
 from lightning.pytorch import LightningModule
+from lightning.pytorch.utilities.types import LRSchedulerConfig
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torchmetrics.classification import MulticlassAccuracy
@@ -108,9 +109,17 @@ class NoisyLabelModule(LightningModule):
         the run's config: SAM stays SAM, and the step keeps its path (and its host-sync guarantee)."""
         config = self.configure_optimizers()
         optimizer = config["optimizer"] if isinstance(config, dict) else config
-        self.trainer.strategy.optimizers = [optimizer]
-        if isinstance(config, dict):
-            self.trainer.strategy.lr_scheduler_configs[0].scheduler = config["lr_scheduler"]["scheduler"]
+        strategy = self.trainer.strategy
+        strategy.optimizers = [optimizer]
+        # a phase may train without the run's schedule (PES's refinement: a constant lr) and the next with it
+        strategy.lr_scheduler_configs = ([LRSchedulerConfig(config["lr_scheduler"]["scheduler"], interval="epoch")]
+                                         if isinstance(config, dict) else [])
+
+    @property
+    def schedule_epoch(self) -> int:
+        """The epoch the lr schedule stands at: the trainer's, unless a method's run holds epochs its schedule
+        does not count (PES's refinement)."""
+        return self.current_epoch
 
     # -- one step: select once, a loss pass (two for SAM), the update ----------------------------------
     def select(self, batch) -> Any:
@@ -217,7 +226,7 @@ class NoisyLabelModule(LightningModule):
         self._loss_weight, self._first_step = 0, self.global_step
         # the scheduler's epoch count follows the trainer's, so a resumed run continues the schedule
         scheduler = self.lr_schedulers()
-        while scheduler is not None and scheduler.last_epoch < self.current_epoch:
+        while scheduler is not None and scheduler.last_epoch < self.schedule_epoch:
             scheduler.step()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -16,14 +16,16 @@ from noisyrobust.losses import cross_entropy
 from noisyrobust.losses.dividemix import (confidence_penalty, lambda_u_ramp, mixmatch, refined_labels,
                                           semi_supervised_loss, sharpen, uniform_prior_penalty)
 from noisyrobust.methods.base import NoisyLabelModule
-from noisyrobust.selection.gmm import gmm_clean_probability
+from noisyrobust.selection.gmm import gmm_clean_probability, windowed_losses
 
 
 class DivideMix(NoisyLabelModule):
     """Warm-up (``warmup_epochs``): each network descends CE (+ the confidence penalty with
     ``warmup_penalty``, the reference's choice for asymmetric noise and Clothing1M). Then per epoch: the
     CE of every training sample under each network in eval mode (gathered over DDP ranks, each sample once),
-    a GMM on rank 0 (broadcast, so every rank divides alike) gives w^k_i. Per step, network k trains on the
+    min-max normalized; a GMM on rank 0 (broadcast, so every rank divides alike) on the mean of the last
+    ``loss_window`` epochs' normalized losses (the reference: 5 at 90% noise, fewer in the first epochs after
+    the warm-up; else 1, this epoch's) gives w^k_i. Per step, network k trains on the
     batch with its peer's w: labelled = {w_i > p_threshold} with target sharpen(w y + (1 - w) p̄_k, T), the
     rest with sharpen(mean of both networks' softmax over both views, T); MixMatch over the two views
     (λ ~ Beta(α, α)); loss = Lx + λu(t) Lu + KL(uniform ‖ mean prediction).
@@ -40,7 +42,7 @@ class DivideMix(NoisyLabelModule):
     def __init__(self, *, net1: Optional[nn.Module], net2: Optional[nn.Module], num_classes: int,
                  optimizer: Callable, scheduler: Optional[Callable] = None, warmup_epochs: int = 10,
                  lambda_u: float = 25.0, p_threshold: float = 0.5, temperature: float = 0.5, alpha: float = 4.0,
-                 warmup_penalty: bool = False, ramp_epochs: float = 16.0, seed: int = 0):
+                 warmup_penalty: bool = False, ramp_epochs: float = 16.0, loss_window: int = 1, seed: int = 0):
         if net1 is None or net2 is None:
             raise UserError("method=dividemix needs two networks: method.net1 and method.net2 must both be set "
                             "(default: ${model})")
@@ -48,6 +50,8 @@ class DivideMix(NoisyLabelModule):
             raise UserError(f"method.p_threshold={p_threshold} is outside (0, 1)")
         if lambda_u < 0:
             raise UserError(f"method.lambda_u={lambda_u} must be >= 0")
+        if loss_window < 1:
+            raise UserError(f"method.loss_window={loss_window} must be >= 1 (epochs of losses the GMM averages)")
         if temperature <= 0 or alpha <= 0 or warmup_epochs < 0 or ramp_epochs <= 0:
             raise UserError(f"method.temperature={temperature}, method.alpha={alpha} and "
                             f"method.ramp_epochs={ramp_epochs} must be > 0, method.warmup_epochs={warmup_epochs} >= 0")
@@ -55,13 +59,15 @@ class DivideMix(NoisyLabelModule):
         self.warmup_epochs, self.lambda_u, self.p_threshold = warmup_epochs, lambda_u, p_threshold
         self.temperature, self.alpha, self.warmup_penalty = temperature, alpha, warmup_penalty
         self.ramp_epochs, self.seed, self.num_classes = ramp_epochs, seed, num_classes
+        self.loss_window = loss_window
         self.rng = np.random.default_rng(seed)
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
-        if self.per_sample is None:  # w^k_i: network k's clean probability of sample i
-            self.per_sample = PerSampleState(len(self.clean_labels), trailing={"clean_prob": (2,)},
-                                             clean_prob=torch.float32)
+        if self.per_sample is None:  # w^k_i: network k's clean probability of sample i; its last normalized losses
+            self.per_sample = PerSampleState(len(self.clean_labels),
+                                             trailing={"clean_prob": (2,), "loss_history": (2, self.loss_window)},
+                                             clean_prob=torch.float32, loss_history=torch.float64)
 
     # -- the division, once per epoch ------------------------------------------------------------------
     def on_train_epoch_start(self) -> None:
@@ -78,10 +84,15 @@ class DivideMix(NoisyLabelModule):
         loss = training_set_pass(self.trainer.datamodule, losses, nets=list(self.nets), device=self.device,
                                  num_samples=n, world_size=self.trainer.world_size)["loss"]
         rows = self.trainer.datamodule.train_indices.to(self.device)
+        # (every rank holds every loss: the history is the same on each, the GMM runs on rank 0)
+        history = self.per_sample.loss_history[rows]
+        gmm_input = windowed_losses(history, loss[rows], self.current_epoch - self.warmup_epochs)
+        self.per_sample.loss_history[rows] = history
         prob = torch.zeros(n, 2, device=self.device)
         if self.trainer.is_global_zero:
-            on_rows = loss[rows].cpu().numpy()
-            prob[rows] = torch.as_tensor(np.stack([gmm_clean_probability(on_rows[:, k], seed=self.seed + self.current_epoch)
+            on_rows = gmm_input.cpu().numpy()
+            prob[rows] = torch.as_tensor(np.stack([gmm_clean_probability(on_rows[:, k], normalize=False,
+                                                                         seed=self.seed + self.current_epoch)
                                                    for k in range(2)], 1), dtype=torch.float32, device=self.device)
         prob = self.trainer.strategy.broadcast(prob, src=0)
         self.per_sample.clean_prob.copy_(prob)

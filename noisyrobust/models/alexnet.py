@@ -23,6 +23,9 @@ class SmallAlexNet(nn.Module):
             return [nn.Dropout(dropout)] if dropout > 0 else []
         self.classifier = nn.Sequential(nn.Linear(channels * s * s, 384), nn.ReLU(), *drop(),
                                         nn.Linear(384, 192), nn.ReLU(), *drop(), nn.Linear(192, num_classes))
+        # PES's renewal (models.renew), from the output back: each linear layer, then the second conv
+        linear = [i for i, m in enumerate(self.classifier) if isinstance(m, nn.Linear)]
+        self.renewable = (*((f"classifier.{i}",) for i in reversed(linear)), ("features.4",))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.classifier(self.features(x))

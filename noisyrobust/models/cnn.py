@@ -22,6 +22,10 @@ def _require(size: int, need: int, net: str, why: str) -> None:
 class CoteachingCNN(nn.Module):
     """The Co-teaching 9-conv CNN: 3x128 -> pool -> 3x256 -> pool -> 512,256,128 unpadded -> GAP."""
 
+    # PES's renewal (models.renew), from the output back: the linear layer, then blocks of three conv + BN
+    renewable = (("fc",), ("features.22", "features.23", "features.25", "features.26", "features.28", "features.29"),
+                 ("features.11", "features.12", "features.14", "features.15", "features.17", "features.18"))
+
     def __init__(
         self,
         *,
@@ -59,6 +63,10 @@ class CoteachingCNN(nn.Module):
 class JoCoRCNN(nn.Module):
     """JoCoR's 7-layer CIFAR CNN: 64,64 -> pool -> 128,128 -> pool -> 196,16 -> pool -> Linear."""
 
+    # PES's renewal, from the output back: the linear layer, then the pairs of conv + BN between pools
+    renewable = (("fc",), ("features.14", "features.15", "features.17", "features.18"),
+                 ("features.7", "features.8", "features.10", "features.11"))
+
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__()
         _require(image_size, 8, "JoCoRCNN", "three 2x2 pools")
@@ -79,6 +87,8 @@ class JoCoRCNN(nn.Module):
 @compilable
 class LeNet(nn.Module):
     """Co-teaching+'s CIFAR-10 LeNet: conv6@5x5 -> pool -> conv16@5x5 -> pool -> FC120 -> FC84 -> FC."""
+
+    renewable = (("net.11",), ("net.9",), ("net.7",), ("net.3",))  # PES's renewal, from the output back
 
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__()
@@ -101,6 +111,10 @@ class LeNet(nn.Module):
 class SCECNN(nn.Module):
     """The SCE paper's 8-layer CIFAR-10 CNN: 64,64 / 128,128 / 196,196, a pool after each pair,
     then FC256 (BatchNorm, ReLU) -> FC."""
+
+    # PES's renewal, from the output back: the last linear layer, FC256 + BN, then the pairs of conv + BN
+    renewable = (("head.3",), ("head.0", "head.1"), ("features.14", "features.15", "features.17", "features.18"),
+                 ("features.7", "features.8", "features.10", "features.11"))
 
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__()

@@ -30,6 +30,8 @@ class MLP(nn.Module):
             width = h
         layers.append(nn.Linear(width, num_classes))
         self.net = nn.Sequential(*layers)
+        # PES's renewal (models.renew), from the output back: each linear layer
+        self.renewable = tuple((f"net.{i}",) for i in reversed(range(len(layers))) if isinstance(layers[i], nn.Linear))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)

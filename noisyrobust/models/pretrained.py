@@ -71,6 +71,13 @@ def _load(net: resnet.ResNet, arch: str, path: Path) -> None:
 
 class _ImageNetResNet(resnet.ResNet):
     arch = ""
+    renewable = (("fc",), ("layer4",), ("layer3",), ("layer2",))  # PES's renewal, from the output back
+
+    @staticmethod
+    def init_module(m: nn.Module) -> None:
+        """torchvision's initialization of a fresh module (convolutions: He normal, fan-out)."""
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def __init__(self, block, layers, *, in_channels: int, num_classes: int, image_size: int, pretrained: bool,
                  weights_path: Optional[str], download: bool) -> None:

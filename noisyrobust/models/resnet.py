@@ -73,8 +73,18 @@ class _ResNet(nn.Module):
         pool = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
         self.head = nn.Sequential(*tail, *pool, nn.Linear(cin, num_classes))
         for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            self.init_module(m)
+        # PES's renewal, from the output back (models.renew): the final linear layer, then whole stages (with
+        # the pre-activation net's final BatchNorm after the last one)
+        last_stage = (f"stages.{len(stages) - 1}", *(["head.0"] if preact else []))
+        self.renewable = ((f"head.{len(self.head) - 1}",), last_stage,
+                          *((f"stages.{i}",) for i in range(len(stages) - 2, 0, -1)))
+
+    @staticmethod
+    def init_module(m: nn.Module) -> None:
+        """The constructor's initialization of a fresh module (convolutions: He normal, fan-out)."""
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
     def forward(self, x: Tensor) -> Tensor:
         return self.head(self.stages(self.stem(x)))
@@ -88,6 +98,14 @@ class _ResNet(nn.Module):
 class PreActResNet18(_ResNet):
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__(in_channels, num_classes, (64, 128, 256, 512), (2, 2, 2, 2), preact=True)
+
+
+@compilable
+class CifarResNet18(_ResNet):
+    """ResNet-18, CIFAR variant (PES's CIFAR-10 network)."""
+
+    def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
+        super().__init__(in_channels, num_classes, (64, 128, 256, 512), (2, 2, 2, 2), preact=False)
 
 
 @compilable

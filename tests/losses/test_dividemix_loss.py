@@ -59,3 +59,13 @@ def test_lambda_u_ramp_is_linear_over_16_epochs_after_warmup():
     assert lambda_u_ramp(25, 9.5, warmup=10) == 0
     assert lambda_u_ramp(25, 14.0, warmup=10) == pytest.approx(25 * 4 / 16)
     assert lambda_u_ramp(25, 40.0, warmup=10) == 25
+
+
+def test_prior_penalty_stays_finite_where_the_mean_softmax_underflows_in_float32():
+    # class 2's softmax is e^-120 ≈ 7.7e-53 on every row: 0 in float32, so log(π / p̄) is inf there; in float64 (the
+    # reference's formula, sum_c π_c log(π_c / p̄_c), without underflow) it is a finite number
+    logits = torch.tensor([[60.0, 0.0, -60.0], [0.0, 60.0, -60.0]])
+    assert torch.isinf((torch.log(1 / 3 / torch.softmax(logits, 1).mean(0))).sum())  # the reference in float32
+    mean = torch.softmax(logits.double(), 1).mean(0)
+    expected = float(sum((1 / 3) * math.log((1 / 3) / float(m)) for m in mean))
+    assert uniform_prior_penalty(logits).item() == pytest.approx(expected, rel=1e-6)

@@ -36,6 +36,8 @@ def test_compile_key_compiles_the_forward_in_place_and_keeps_parameter_names(com
 @pytest.mark.parametrize("overrides", [
     ["method=ce", "model.hidden=[32]"],
     ["method=jocor", "noise=sym0.4", "model=cnn_jocor", "optimizer=sam", "+trainer.limit_train_batches=6"],
+    # PES: layers renewed in place and a fresh optimizer between the epochs, the confident split's pass
+    ["method=pes", "noise=sym0.4", "method.warmup_epochs=0", "method.refine_depths=[0]", "method.refine_epochs=[1]"],
 ])
 def test_a_compiled_run_compiles_a_bounded_number_of_graphs(fit, compile_counter, overrides):
     summary, out = fit("model.compile=true", *overrides)
