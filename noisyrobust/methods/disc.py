@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from noisyrobust.data.augment import mixup, mixup_lambda, permutation_within
+from noisyrobust.data.augment import mixup, permutation_within
 from noisyrobust.errors import UserError
 from noisyrobust.losses import cross_entropy
 from noisyrobust.losses.disc import disc_supervised_loss
@@ -29,27 +29,26 @@ class DISC(NoisyLabelModule):
     tau <- m tau + (1 - m) max_k p_k per view.
 
     As the authors' code, not noisypy's: the warm-up ends at ``warmup_epochs`` (noisypy trains one epoch
-    more), the correction cap is a setting (0.99). Departures: the mixup partners are one random cycle among
+    more); the correction threshold is capped at 0.99 (the commit read; an earlier one has 0.90). Departures: the mixup partners are one random cycle among
     the weak set of the whole batch (``permutation_within``), and the mixed batch is the whole batch (rows
     outside the set are their own partner and weigh nothing), so BatchNorm sees those rows unmixed; a batch
     with every set empty still steps (zero gradient: weight decay alone), where the authors skip it, to keep
     the step free of host syncs."""
 
     shows_selection = True
+    # the authors' values in all their scripts: CE's weight, GCE's q, mixup's Beta(5, 5), the correction cap
+    lambda_ce, q, mixup_alpha, correction_cap = 1.0, 0.7, 5.0, 0.99
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
-                 warmup_epochs: int = 20, momentum: float = 0.99, sigma: float = 0.5, lambda_ce: float = 1.0,
-                 lambda_h: float = 1.0, q: float = 0.7, mixup_alpha: float = 5.0, correction_cap: float = 0.99,
+                 warmup_epochs: int = 20, momentum: float = 0.99, sigma: float = 0.5, lambda_h: float = 1.0,
                  seed: int = 0):
-        if not 0.0 <= momentum < 1.0 or not 0.0 < q <= 1.0 or not 0.0 < correction_cap <= 1.0:
-            raise UserError(f"method.momentum={momentum} must be in [0, 1), method.q={q} and "
-                            f"method.correction_cap={correction_cap} in (0, 1]")
-        if min(warmup_epochs, sigma, lambda_ce, lambda_h) < 0 or mixup_alpha <= 0:
-            raise UserError(f"method.warmup_epochs={warmup_epochs}, sigma={sigma}, lambda_ce={lambda_ce} and "
-                            f"lambda_h={lambda_h} must be >= 0, method.mixup_alpha={mixup_alpha} > 0")
+        if not 0.0 <= momentum < 1.0:
+            raise UserError(f"method.momentum={momentum} must be in [0, 1)")
+        if min(warmup_epochs, sigma, lambda_h) < 0:
+            raise UserError(f"method.warmup_epochs={warmup_epochs}, method.sigma={sigma} and "
+                            f"method.lambda_h={lambda_h} must be >= 0")
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
-        self.warmup_epochs, self.momentum, self.sigma, self.correction_cap = warmup_epochs, momentum, sigma, correction_cap
-        self.lambda_ce, self.lambda_h, self.q, self.mixup_alpha = lambda_ce, lambda_h, q, mixup_alpha
+        self.warmup_epochs, self.momentum, self.sigma, self.lambda_h = warmup_epochs, momentum, sigma, lambda_h
         self.num_classes, self.rng = num_classes, np.random.default_rng(seed)
 
     def setup(self, stage: str) -> None:
@@ -71,10 +70,14 @@ class DISC(NoisyLabelModule):
 
     # -- one step --------------------------------------------------------------------------------------
     def select(self, batch):
-        """The seed of this batch's mixup draws, None in warm-up."""
-        return None if self.current_epoch < self.warmup_epochs else int(self.rng.integers(2**62))
+        """This batch's mixup draws, None in warm-up: lambda = max(l, 1 - l), l ~ Beta(5, 5), per view, and
+        the seed of the partners."""
+        if self.current_epoch < self.warmup_epochs:
+            return None
+        lams = [float(self.rng.beta(self.mixup_alpha, self.mixup_alpha)) for _ in range(2)]
+        return int(self.rng.integers(2**62)), [max(lam, 1 - lam) for lam in lams]
 
-    def training_loss(self, batch, seed):
+    def training_loss(self, batch, draws):
         x, y, index = batch
         weak, strong = (x[0], x[1]) if isinstance(x, (tuple, list)) else (x, x)
         n = len(y)
@@ -82,17 +85,17 @@ class DISC(NoisyLabelModule):
         lw, ls = logits[:n], logits[n:]
         self.per_sample.write(index, prob_w=F.softmax(lw.detach().float(), 1), prob_s=F.softmax(ls.detach().float(), 1))
         self.per_sample.share(index, self.trainer.world_size)
-        if seed is None:
+        if draws is None:
             self.observe(lw, y, index)
             return cross_entropy(lw, y).mean() + cross_entropy(ls, y).mean()
         state = self.per_sample
         clean, hard, in_set, labels = state.clean[index], state.hard[index], state.weak[index], state.labels[index]
         loss = disc_supervised_loss(lw, ls, y, clean, hard, lambda_ce=self.lambda_ce, lambda_h=self.lambda_h, q=self.q)
-        g, g_host = torch.Generator(device=self.device).manual_seed(seed), torch.Generator().manual_seed(seed)
+        seed, lams = draws
+        g = torch.Generator(device=self.device).manual_seed(seed)
         onehot = F.one_hot(labels, self.num_classes).float()
         mixed, targets = [], []
-        for view in (weak, strong):
-            lam = mixup_lambda(self.mixup_alpha, g_host, larger=True)
+        for view, lam in zip((weak, strong), lams):
             mx, mt, _ = mixup(view, onehot, lam=lam, perm=permutation_within(in_set, generator=g))
             mixed.append(mx)
             targets.append(mt)

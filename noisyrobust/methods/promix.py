@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from noisyrobust.data.augment import fmix, fmix_mask, mixup, mixup_lambda, permutation_within
+from noisyrobust.data.augment import fmix, fmix_mask, mixup, permutation_within
 from noisyrobust.errors import UserError
 from noisyrobust.losses import cross_entropy
 from noisyrobust.losses.dividemix import confidence_penalty, sharpen
@@ -68,35 +68,30 @@ class ProMix(NoisyLabelModule):
     test accuracy is each main head's (the authors log net 1's pseudo head)."""
 
     shows_selection = True
+    # the authors' values, the same in all their scripts: pi's momentum, the weight ramp and beta's schedule
+    # (epochs), the cap of label guessing (share of the batch), sharpening T, mixup's and FMix's Beta
+    # parameters and FMix's spectral decay
+    prior_momentum, ramp_epochs, rho_epochs, beta, beta_epochs = 0.9999, 50, 50, 0.1, 100
+    expand_threshold, temperature, mixup_alpha, fmix_alpha, fmix_decay = 0.9, 0.5, 4.0, 1.0, 3.0
 
     def __init__(self, *, net1: Optional[nn.Module], net2: Optional[nn.Module], num_classes: int,
                  optimizer: Callable, scheduler: Optional[Callable] = None, warmup_epochs: int = 10,
-                 rho_start: float = 0.5, rho_end: float = 0.5, rho_epochs: int = 50, tau: float = 0.99,
-                 debias_output: float = 0.8, debias_pl: float = 0.8, prior_momentum: float = 0.9999,
-                 ramp_epochs: float = 50.0, beta: float = 0.1, beta_epochs: int = 100, start_expand: int = 250,
-                 expand_threshold: float = 0.9, temperature: float = 0.5, mixup_alpha: float = 4.0,
-                 fmix_alpha: float = 1.0, fmix_decay: float = 3.0, warmup_penalty: bool = False, seed: int = 0):
+                 rho_start: float = 0.5, rho_end: float = 0.5, tau: float = 0.99, debias_output: float = 0.8,
+                 debias_pl: float = 0.8, start_expand: int = 250, warmup_penalty: bool = False, seed: int = 0):
         if net1 is None or net2 is None:
             raise UserError("method=promix needs two networks: method.net1 and method.net2 must both be set")
-        for name, value in (("rho_start", rho_start), ("rho_end", rho_end), ("tau", tau),
-                            ("prior_momentum", prior_momentum), ("expand_threshold", expand_threshold)):
+        for name, value in (("rho_start", rho_start), ("rho_end", rho_end), ("tau", tau)):
             if not 0.0 < value <= 1.0:
                 raise UserError(f"method.{name}={value} is outside (0, 1]")
-        if min(warmup_epochs, rho_epochs, beta_epochs, start_expand, beta, debias_output, debias_pl) < 0:
-            raise UserError("method.warmup_epochs, rho_epochs, beta_epochs, start_expand, beta, debias_output and "
-                            "debias_pl must be >= 0")
-        if min(temperature, mixup_alpha, fmix_alpha, fmix_decay, ramp_epochs) <= 0:
-            raise UserError(f"method.temperature={temperature}, mixup_alpha={mixup_alpha}, fmix_alpha={fmix_alpha}, "
-                            f"fmix_decay={fmix_decay} and ramp_epochs={ramp_epochs} must be > 0")
+        if min(warmup_epochs, start_expand, debias_output, debias_pl) < 0:
+            raise UserError(f"method.warmup_epochs={warmup_epochs}, start_expand={start_expand}, "
+                            f"debias_output={debias_output} and debias_pl={debias_pl} must be >= 0")
         super().__init__(nets=[net1, net2], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         self.taps = [tap_output_layer(net, num_classes) for net in self.nets]
         self.pseudo_heads = nn.ModuleList(nn.Linear(t.linear.in_features, num_classes) for t in self.taps)
         self.register_buffer("prior", torch.full((2, 2, num_classes), 1.0 / num_classes))  # [net, selected / rest]
-        self.warmup_epochs, self.rho = warmup_epochs, (rho_start, rho_end, rho_epochs)
-        self.tau, self.debias_output, self.debias_pl, self.prior_momentum = tau, debias_output, debias_pl, prior_momentum
-        self.ramp_epochs, self.beta, self.beta_epochs = ramp_epochs, beta, beta_epochs
-        self.start_expand, self.expand_threshold, self.temperature = start_expand, expand_threshold, temperature
-        self.mixup_alpha, self.fmix_alpha, self.fmix_decay = mixup_alpha, fmix_alpha, fmix_decay
+        self.warmup_epochs, self.rho, self.tau = warmup_epochs, (rho_start, rho_end), tau
+        self.debias_output, self.debias_pl, self.start_expand = debias_output, debias_pl, start_expand
         self.warmup_penalty, self.num_classes = warmup_penalty, num_classes
         self.rng = np.random.default_rng(seed)
         self._batch = None  # the selection (and the prior's sums) of this batch's first loss pass
@@ -123,7 +118,7 @@ class ProMix(NoisyLabelModule):
         rows = torch.zeros(n, dtype=torch.bool, device=self.device)
         rows[dm.train_indices.to(self.device)] = True
         labels, rho = dm.noisy_labels.to(self.device), rho_schedule(self.current_epoch, start=self.rho[0],
-                                                                     end=self.rho[1], length=self.rho[2])
+                                                                     end=self.rho[1], length=self.rho_epochs)
         lo, hi = loss[rows].amin(0), loss[rows].amax(0)
         loss = ((loss - lo) / (hi - lo).clamp(min=1e-12)).nan_to_num(0.0)  # min-max over the set, per network
         css = torch.stack([class_wise_small_loss(loss[:, k], labels, num_classes=self.num_classes, rho=rho, among=rows)
@@ -135,18 +130,24 @@ class ProMix(NoisyLabelModule):
 
     # -- one step --------------------------------------------------------------------------------------
     def select(self, batch):
-        """The seed of this batch's draws (mixup's and FMix's lambda, masks and partners), None in warm-up."""
-        return None if self.current_epoch < self.warmup_epochs else int(self.rng.integers(2**62))
+        """This batch's draws, None in warm-up: per network mixup's lambda (Beta(4, 4), the larger side) and
+        FMix's (Beta(1, 1)), and the seed of the masks and partners."""
+        if self.current_epoch < self.warmup_epochs:
+            return None
+        lams = [(max(lam, 1 - lam), float(self.rng.beta(self.fmix_alpha, self.fmix_alpha)))
+                for lam in (float(self.rng.beta(self.mixup_alpha, self.mixup_alpha)) for _ in range(2))]
+        return int(self.rng.integers(2**62)), lams
 
     def heads(self, k: int, x: torch.Tensor):
         main = self.nets[k](x)
         return main, self.pseudo_heads[k](self.taps[k].features)
 
-    def training_loss(self, batch, seed):
+    def training_loss(self, batch, draws):
         x, y, index = batch
         weak, strong = (x[0], x[1]) if isinstance(x, (tuple, list)) else (x, x)
-        if seed is None:
+        if draws is None:
             return self.warmup_loss(weak, y, index)
+        seed, lams = draws
         n, epoch = len(y), self.current_epoch
         outs = [self.heads(k, torch.cat([weak, strong])) for k in range(2)]
         if self._recording:  # the selection at w; an optimizer's second pass (SAM) reuses it
@@ -156,13 +157,12 @@ class ProMix(NoisyLabelModule):
         w = linear_ramp(epoch, self.ramp_epochs)
         beta = self.beta * linear_ramp(epoch, self.beta_epochs) if epoch < self.beta_epochs else 0.0
         g = torch.Generator(device=self.device).manual_seed(seed)
-        g_host = torch.Generator().manual_seed(seed)
         loss = 0.0
         for k, (main, pseudo) in enumerate(outs):
             sel, rest = selected[k], ~selected[k]
             prior, prior_rest = self.prior[k, 0], self.prior[k, 1]
             target = pseudo_targets(onehot, debiased_probs(main[:n].detach(), prior, tau=self.debias_pl), sel)
-            lam, lam_f = mixup_lambda(self.mixup_alpha, g_host, larger=True), mixup_lambda(self.fmix_alpha, g_host)
+            lam, lam_f = lams[k]
             perm = permutation_within(sel, generator=g)
             mixed, mixed_t, _ = mixup(weak, target, lam=lam, perm=perm)
             mask = fmix_mask(lam_f, tuple(weak.shape[-2:]), decay_power=self.fmix_decay, generator=g, device=self.device)
@@ -190,9 +190,9 @@ class ProMix(NoisyLabelModule):
             selected = [s | label_guessing_by_agreement(probs[0], probs[1], s, tau=self.tau, cap=cap) for s in selected]
         return selected, probs
 
-    def after_update(self, batch, seed) -> None:
+    def after_update(self, batch, draws) -> None:
         """pi_k (selected) and pi'_k (the rest) move towards the mean main-head softmax of the global batch."""
-        if seed is None:
+        if draws is None:
             return
         selected, probs = self._batch
         sums = torch.stack([torch.stack([(p * m[:, None]).sum(0) for m in (s, ~s)]) for p, s in zip(probs, selected)])
