@@ -82,3 +82,16 @@ def test_rand_augment_without_geometric_ops_applies_a_colour_op_per_image():
     every = _color_ops(x, sign * 5 / 30)
     for b in range(24):
         assert torch.allclose(out[b], every[op[b], b], atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["strong3", "strong_color"])
+def test_a_strong_view_is_its_recipes_rand_augment_then_the_normalization(kind):
+    from noisyrobust.data.augment import STRONG_VIEWS
+    from noisyrobust.data.loader import BatchTransform
+    images = torch.randint(0, 256, (6, 3, 8, 8), generator=gen(0), dtype=torch.uint8)
+    mean, std = torch.tensor([0.4, 0.5, 0.6]), torch.tensor([0.2, 0.25, 0.3])
+    out = BatchTransform(mean, std, strong=kind).finish(images, gen(1))
+    r = STRONG_VIEWS[kind]
+    want = rand_augment(images.float() / 255, num_ops=r["num_ops"], magnitude=r["magnitude"], geometric=r["geometric"],
+                        generator=gen(1))
+    assert torch.allclose(out, (want - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1), atol=1e-5)
