@@ -1,4 +1,4 @@
-"""The protocol experiments of GCE, loss correction, ELR/ELR+, DivideMix and SOP/SOP+: every file composes
+"""The protocol experiments of GCE, loss correction, ELR/ELR+, DivideMix, SOP/SOP+, ProMix and DISC: every file composes
 into the method, data and noise its name says, with the papers' values written out here."""
 import re
 
@@ -8,7 +8,8 @@ from hydra import compose, initialize_config_dir
 import noisyrobust  # noqa: F401 - resolvers
 from conftest import ROOT
 
-METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "pes", "pes_semi")
+METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "pes", "pes_semi", "promix",
+           "disc")
 FILES = sorted(f"{p.parent.name}/{p.stem}" for m in METHODS for p in (ROOT / "conf" / "experiment" / m).glob("*.yaml"))
 
 
@@ -23,10 +24,10 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     method, cell = name.split("/")
     classes = {"gce": "GCE", "forward": "LossCorrection", "backward": "LossCorrection", "elr": "ELR",
                "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP", "pes": "PES",
-               "pes_semi": "PESSemi"}
+               "pes_semi": "PESSemi", "promix": "ProMix", "disc": "DISC"}
     assert cfg.method._target_.endswith(classes[method])
     assert cfg.data.name == cell.split("_")[0]
-    if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus", "pes_semi"):  # these papers redraw from all classes
+    if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus", "pes_semi", "promix"):  # these papers redraw from all classes
         assert cfg.noise._target_.endswith("uniform_noise") and cfg.noise.rate == int(cell[-2:]) / 100
     if cell.startswith("cifar10n_"):
         assert cfg.noise.label == cell.split("_")[1]
@@ -55,6 +56,13 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     ("elr_plus/cifar100_sym50", {"beta": 0.9, "lam": 7.0, "coef_step": 40000, "weighted_target": True}),
     ("sop_plus/cifar100_sym50", {"lr_u": 1.0, "lr_v": 10.0, "consistency": 0.9, "balance": 0.1}),
     ("sop_plus/cifar10_asym40", {"lr_u": 0.1, "lr_v": 100.0}),
+    ("promix/cifar10_sym20", {"rho_start": 0.7, "tau": 0.99, "warmup_epochs": 10, "debias_output": 0.8}),
+    ("promix/cifar100_sym50", {"rho_start": 0.5, "tau": 0.95, "warmup_epochs": 30, "debias_pl": 0.5}),
+    ("promix/cifar10n_worse", {"rho_start": 0.5, "tau": 0.99, "warmup_epochs": 10}),
+    ("disc/cifar10_sym50", {"warmup_epochs": 20, "momentum": 0.99, "sigma": 0.5, "lambda_h": 1.0}),
+    ("disc/cifar10_asym40", {"momentum": 0.95}),
+    ("disc/cifar10_inst40", {"warmup_epochs": 15}),
+    ("disc/clothing1m", {"warmup_epochs": 10, "momentum": 0.95}),
 ])
 def test_method_values_per_setting(name, expected):
     cfg = compose_experiment(name)
@@ -73,3 +81,15 @@ def test_fair_protocol_gives_every_method_one_network_and_a_noisy_validation_spl
             cfg = compose("config", overrides=["+protocol=fair", f"method={method}", "data=cifar10"])
         assert cfg.model._target_.endswith("ResNet34") or "resnet" in cfg.model._target_.lower()
         assert cfg.data.val_fraction == 0.1 and cfg.callbacks.model_checkpoint.monitor == "val/acc"
+
+
+@pytest.mark.parametrize("name, lr, momentum, weight_decay, epochs, model", [
+    ("promix/cifar10n_worse", 0.05, 0.9, 5e-4, 600, "PreActResNet18"),
+    ("disc/cifar10_sym50", 0.1, 0.0, 1e-3, 200, "PreActResNet18"),
+    ("disc/cifar10_inst40", 0.1, 0.0, 1e-3, 200, "ResNet34"),
+])
+def test_promix_and_disc_protocols(name, lr, momentum, weight_decay, epochs, model):
+    cfg = compose_experiment(name)
+    assert (cfg.optimizer.lr, cfg.optimizer.momentum, cfg.optimizer.weight_decay) == (lr, momentum, weight_decay)
+    assert cfg.trainer.max_epochs == epochs and cfg.model._target_.endswith(model)
+    assert cfg.stages.views.kinds == (["weak", "strong3"] if name.startswith("promix") else ["weak", "strong_color"])

@@ -108,13 +108,53 @@ def cutout(x: torch.Tensor, *, size: int, generator: torch.Generator, fill: floa
     return x.masked_fill(inside[:, None], fill)
 
 
-def mixup(x: torch.Tensor, targets: torch.Tensor, *, lam: float, generator: torch.Generator):
+def mixup(x: torch.Tensor, targets: torch.Tensor, *, lam: float, generator: Optional[torch.Generator] = None,
+          perm: Optional[torch.Tensor] = None):
     """mixup (Zhang et al. 2018) with partners from one random permutation of the batch:
     x' = lam * x + (1 - lam) * x[perm], t' = lam * t + (1 - lam) * t[perm], ``targets`` being per-sample
     class distributions (B, K) (one-hot labels or soft ones). Returns (x', t', perm). ``lam`` is one
-    draw of Beta(alpha, alpha) for the batch (``mixup_lambda``)."""
-    perm = torch.randperm(len(x), device=x.device, generator=generator)
+    draw of Beta(alpha, alpha) for the batch (``mixup_lambda``); ``perm`` given (e.g. ``permutation_within``
+    a subset) or drawn from ``generator``."""
+    if perm is None:
+        perm = torch.randperm(len(x), device=x.device, generator=generator)
     return torch.lerp(x[perm], x, lam), torch.lerp(targets[perm].to(targets.dtype), targets, lam), perm
+
+
+def permutation_within(mask: torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
+    """A permutation of the batch that maps the rows of ``mask`` (B,) among themselves and fixes the others:
+    mixup "among the selected samples" (ProMix, DISC) without cutting the batch on the host. The rows of
+    ``mask`` in a uniformly random order o_0 .. o_{n-1} each take the next as partner, perm[o_j] = o_{(j+1) mod n}
+    (one random cycle: with n >= 2 no row of the set is its own partner)."""
+    b = len(mask)
+    key = torch.rand(b, device=mask.device, generator=generator) + (~mask).float() * 2  # the set first, shuffled
+    order = key.argsort()
+    n, j = mask.sum(), torch.arange(b, device=mask.device)
+    nxt = torch.where(j < n, (j + 1) % n.clamp(min=1), j)
+    perm = torch.empty_like(order)
+    perm[order] = order[nxt]
+    return perm
+
+
+def fmix_mask(lam: float, size: tuple, *, decay_power: float = 3.0, generator: torch.Generator,
+              device: Optional[torch.device] = None) -> torch.Tensor:
+    """FMix's binary mask (Harris et al. 2020, "FMix: Enhancing Mixed Sample Data Augmentation"), one for the
+    batch: a complex Gaussian spectrum Z(f) ~ N(0, 1) + i N(0, 1) on the real-FFT frequencies of an (H, W)
+    image, low-pass filtered as Z(f) / max(|f|, 1/max(H, W))^decay_power, back to the image by the inverse
+    real FFT; the round(lam H W) pixels of largest value are 1, the others 0. (H, W) float."""
+    h, w = size
+    fy, fx = torch.fft.fftfreq(h, device=device)[:, None], torch.fft.rfftfreq(w, device=device)[None, :]
+    scale = 1.0 / torch.sqrt(fy ** 2 + fx ** 2).clamp(min=1.0 / max(h, w)) ** decay_power
+    spectrum = torch.randn(2, *scale.shape, device=device, generator=generator) * scale
+    grey = torch.fft.irfftn(torch.complex(spectrum[0], spectrum[1]), s=(h, w)).flatten()
+    mask = torch.zeros(h * w, device=device)
+    mask[grey.argsort(descending=True)[:int(round(lam * h * w))]] = 1.0
+    return mask.view(h, w)
+
+
+def fmix(x: torch.Tensor, mask: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
+    """FMix's mixed batch: x' = mask * x + (1 - mask) * x[perm] (``mask`` from ``fmix_mask``, broadcast over
+    the batch and the channels); its loss is lam CE(x', y) + (1 - lam) CE(x', y[perm])."""
+    return torch.lerp(x[perm], x, mask.to(x.dtype))
 
 
 def mixup_lambda(alpha: float, generator: torch.Generator, *, larger: bool = False) -> float:
@@ -199,18 +239,28 @@ def _affine(x: torch.Tensor, op: torch.Tensor, strength: torch.Tensor, fill: flo
 
 
 def rand_augment(x: torch.Tensor, *, num_ops: int = 2, magnitude: float = 10.0, generator: torch.Generator,
-                 fill: float = 0.5) -> torch.Tensor:
+                 fill: float = 0.5, geometric: bool = True) -> torch.Tensor:
     """RandAugment on a float batch in [0, 1]: ``num_ops`` rounds; in each, every image applies one op drawn
-    uniformly from RAND_AUGMENT_OPS at strength ±``magnitude``/30 (sign drawn per image). Geometric ops
-    fill uncovered pixels with ``fill``."""
+    uniformly from RAND_AUGMENT_OPS (COLOR_OPS without ``geometric``: DISC's strong view) at strength
+    ±``magnitude``/30 (sign drawn per image). Geometric ops fill uncovered pixels with ``fill``."""
     b, dev = len(x), x.device
+    num_choices = len(RAND_AUGMENT_OPS) if geometric else len(COLOR_OPS)
     for _ in range(num_ops):
-        op = torch.randint(0, len(RAND_AUGMENT_OPS), (b,), device=dev, generator=generator)
+        op = torch.randint(0, num_choices, (b,), device=dev, generator=generator)
         sign = torch.where(torch.rand(b, device=dev, generator=generator) < 0.5, -1.0, 1.0)
         strength = sign * min(magnitude / 30.0, 1.0)
         colored = _color_ops(x, strength)
         pick = op.clamp(max=len(COLOR_OPS) - 1).view(1, b, 1, 1, 1).expand(1, *x.shape)
         colored = colored.gather(0, pick)[0]
-        x = torch.where((op < len(COLOR_OPS)).view(b, 1, 1, 1), colored,
-                        _affine(x, op - len(COLOR_OPS), strength, fill))
+        x = colored if not geometric else torch.where((op < len(COLOR_OPS)).view(b, 1, 1, 1), colored,
+                                                      _affine(x, op - len(COLOR_OPS), strength, fill))
     return x
+
+
+# The strong views a method asks for (stages.views.kinds), each after the view's crop + flip: RandAugment's
+# rounds, magnitude and op set, then Cutout of half the side (on the normalized image) or none.
+STRONG_VIEWS = {
+    "strong": dict(num_ops=2, magnitude=10.0, geometric=True, cutout=True),  # SOP+ (Liu et al. 2022)
+    "strong3": dict(num_ops=3, magnitude=5.0, geometric=True, cutout=False),  # ProMix: RandAugment(3, 5)
+    "strong_color": dict(num_ops=2, magnitude=5.0, geometric=False, cutout=False),  # DISC: no geometric ops
+}

@@ -65,11 +65,12 @@ class NoisyLabelsDataModule(LightningDataModule):
 
     def with_views(self, *kinds: str):
         """A copy whose training batches hold one view per entry of ``kinds`` of the same images, x being a
-        tuple ("weak": the training augmentation; "strong": RandAugment + crop/flip + Cutout, on device-resident
-        batches only): DivideMix's two views, SOP+'s weak and strong views."""
-        if "strong" in kinds and not self.strong_views:
+        tuple ("weak": the training augmentation; a strong kind of ``augment.STRONG_VIEWS``: crop/flip + RandAugment
+        (+ Cutout), on device-resident batches only): DivideMix's two views, SOP+'s, ProMix's and DISC's weak and
+        strong views."""
+        if any(k != "weak" for k in kinds) and not self.strong_views:
             raise UserError(f"data={self.name} reads its images from files, which give only the training "
-                            "transform's views; a strong view (method=sop_plus) needs a dataset held in memory "
+                            "transform's views; a strong view (method=sop_plus, promix, disc) needs a dataset held in memory "
                             "(digits, mnist, fashion_mnist, cifar10, cifar100, cifar10n, cifar100n)")
         other = copy.copy(self)
         other.views = tuple(kinds)

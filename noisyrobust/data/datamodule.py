@@ -126,7 +126,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
 
     def _view(self, kind: str) -> BatchTransform:
         t = self.train_transform
-        return t if kind == "weak" else BatchTransform(t.mean, t.std, self.crop_padding, self.flip, strong=True)
+        return t if kind == "weak" else BatchTransform(t.mean, t.std, self.crop_padding, self.flip, strong=kind)
 
     def transfer_batch_to_device(self, batch, device: torch.device, dataloader_idx: int):
         return batch  # TensorBatches are made on the training device: nothing to move, nothing to walk

@@ -4,7 +4,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from noisyrobust.data.augment import CropSource, cutout, rand_augment, random_crop_flip
+from noisyrobust.data.augment import STRONG_VIEWS, CropSource, cutout, rand_augment, random_crop_flip
 
 
 @dataclass
@@ -17,7 +17,7 @@ class BatchTransform:
     std: Optional[torch.Tensor] = None
     crop_padding: int = 0
     flip: bool = False
-    strong: bool = False  # SOP+'s strong view: RandAugment on [0, 1] after the crop, Cutout (half the side) last
+    strong: str = ""  # a strong view (augment.STRONG_VIEWS): RandAugment on [0, 1] after the crop, Cutout last or none
 
     def __post_init__(self):
         self._affine: dict = {}  # device -> (scale, shift), moved once rather than every batch
@@ -44,8 +44,11 @@ class BatchTransform:
         """Everything after the crop + flip: the strong augmentations (with ``generator``), the normalization."""
         scale, shift = self._scale_shift(images.device)
         if self.strong and generator is not None:
-            x = rand_augment(images.float() / 255.0, generator=generator) * 255.0
-            return cutout(x.mul_(scale).add_(shift), size=max(1, images.shape[-1] // 2), generator=generator)
+            recipe = STRONG_VIEWS[self.strong]
+            x = rand_augment(images.float() / 255.0, num_ops=recipe["num_ops"], magnitude=recipe["magnitude"],
+                             geometric=recipe["geometric"], generator=generator) * 255.0
+            x = x.mul_(scale).add_(shift)
+            return cutout(x, size=max(1, images.shape[-1] // 2), generator=generator) if recipe["cutout"] else x
         # in place on a fresh copy: addcmul(shift, x, scale) with broadcast operands is 2-3x slower on a CPU
         return images.to(torch.float32, copy=True).mul_(scale).add_(shift)
 

@@ -7,10 +7,12 @@ from torch import nn
 from noisyrobust.errors import UserError
 
 
-def generalized_cross_entropy(logits: torch.Tensor, target: torch.Tensor, *, q: float) -> torch.Tensor:
-    """Per-sample L_q = (1 - p_y^q) / q, p = softmax(logits): CE as q -> 0, MAE-like at q = 1."""
+def generalized_cross_entropy(logits: torch.Tensor, target: torch.Tensor, *, q: float,
+                              floor: float = 1e-12) -> torch.Tensor:
+    """Per-sample L_q = (1 - max(p_y, floor)^q) / q, p = softmax(logits): CE as q -> 0, MAE-like at q = 1
+    (DISC's code clamps p_y at 1e-7)."""
     p_y = F.softmax(logits.float(), 1).gather(1, target[:, None]).squeeze(1)
-    return (1.0 - p_y.clamp(min=1e-12) ** q) / q
+    return (1.0 - p_y.clamp(min=floor) ** q) / q
 
 
 def truncation_constant(*, q: float, k: float) -> float:

@@ -3,6 +3,7 @@ from noisyrobust.methods.base import NoisyLabelModule
 from noisyrobust.methods.coteaching import CoTeaching
 from noisyrobust.methods.coteaching_plus import CoTeachingPlus
 from noisyrobust.methods.correction import LossCorrection
+from noisyrobust.methods.disc import DISC
 from noisyrobust.methods.dividemix import DivideMix
 from noisyrobust.methods.elr import ELR
 from noisyrobust.methods.elr_plus import ELRPlus
@@ -11,10 +12,10 @@ from noisyrobust.methods.jocor import JoCoR
 from noisyrobust.methods.memorize import Memorize
 from noisyrobust.methods.pes import PES
 from noisyrobust.methods.pes_semi import PESSemi
+from noisyrobust.methods.promix import ProMix
 from noisyrobust.methods.rholoss import RHOLoss
 from noisyrobust.methods.sop import SOP
 from noisyrobust.methods.standard import Standard
 
 __all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss", "GCE", "LossCorrection",
-           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize", "PES",
-           "PESSemi"]
+           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize", "PES", "PESSemi", "ProMix", "DISC"]

@@ -156,7 +156,7 @@ def test_augmented_batches_equal_the_transform_of_the_selected_images_under_the_
     # IMAGES[index] fed the same generator stream (views draw one after the other from it)
     weak = BatchTransform(mean=torch.tensor([0.5, 0.25, 0.1]), std=torch.tensor([0.2, 0.4, 0.3]), crop_padding=2,
                           flip=True)
-    views = [weak, BatchTransform(weak.mean, weak.std, 2, True, strong=True)] if strong_view else []
+    views = [weak, BatchTransform(weak.mean, weak.std, 2, True, strong="strong")] if strong_view else []
     loader = TensorBatches(IMAGES, LABELS, SUBSET, batch_size=8, transform=weak, shuffle=True, augment=True,
                            seed=5, views=views)
     replay = loader._generator(1)  # the stream rank 0 augments with
