@@ -22,7 +22,7 @@ def fast(method: str) -> list:
     for name, stage in (cfg.get("stages") or {}).items():
         if "epochs" in stage:
             out.append(f"stages.{name}.epochs=1")
-    for key in ("warmup_epochs", "num_gradual"):
+    for key in ("warmup_epochs", "num_gradual", "reweight_epochs"):
         if key in cfg.method:
             out.append(f"method.{key}=1")
     return out
