@@ -8,7 +8,7 @@ from hydra import compose, initialize_config_dir
 import noisyrobust  # noqa: F401 - resolvers
 from conftest import ROOT
 
-METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus")
+METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "cal", "trevision", "volminnet")
 FILES = sorted(f"{p.parent.name}/{p.stem}" for m in METHODS for p in (ROOT / "conf" / "experiment" / m).glob("*.yaml"))
 
 
@@ -22,7 +22,8 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     cfg = compose_experiment(name)
     method, cell = name.split("/")
     classes = {"gce": "GCE", "forward": "LossCorrection", "backward": "LossCorrection", "elr": "ELR",
-               "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP"}
+               "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP", "cal": "CAL",
+               "trevision": "TRevision", "volminnet": "VolMinNet"}
     assert cfg.method._target_.endswith(classes[method])
     assert cfg.data.name == cell.split("_")[0]
     if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus"):  # these papers redraw from all classes
@@ -46,6 +47,11 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     ("elr_plus/cifar100_sym50", {"beta": 0.9, "lam": 7.0, "coef_step": 40000, "weighted_target": True}),
     ("sop_plus/cifar100_sym50", {"lr_u": 1.0, "lr_v": 10.0, "consistency": 0.9, "balance": 0.1}),
     ("sop_plus/cifar10_asym40", {"lr_u": 0.1, "lr_v": 100.0}),
+    ("cal/cifar10n_worse", {"warmup_epochs": 66, "alpha_sieve": 2.0, "prior_scale": 1.0}),
+    ("cal/cifar100n", {"warmup_epochs": 66, "alpha_sieve": 1.0, "prior_scale": 10.0}),
+    ("volminnet/cifar100_sym50", {"init": 4.5, "lam": 1e-4, "transition_lr": 0.01}),
+    ("trevision/cifar10_sym50", {"reweight_epochs": 200, "accumulate": False}),
+    ("trevision/cifar10n_aggre", {"reweight_epochs": 30}),
 ])
 def test_method_values_per_setting(name, expected):
     cfg = compose_experiment(name)
@@ -64,3 +70,16 @@ def test_fair_protocol_gives_every_method_one_network_and_a_noisy_validation_spl
             cfg = compose("config", overrides=["+protocol=fair", f"method={method}", "data=cifar10"])
         assert cfg.model._target_.endswith("ResNet34") or "resnet" in cfg.model._target_.lower()
         assert cfg.data.val_fraction == 0.1 and cfg.callbacks.model_checkpoint.monitor == "val/acc"
+
+
+def test_the_cifar_n_protocol_and_the_transition_methods_stages():
+    cal = compose_experiment("cal/cifar10n_aggre")  # the CIFAR-N paper's: ResNet-34, SGD 0.1, x0.1 at 60
+    assert cal.model._target_.endswith("ResNet34") and cal.optimizer.lr == 0.1 and cal.optimizer.weight_decay == 5e-4
+    assert cal.scheduler.milestones == [60] and cal.trainer.max_epochs == 166  # 66 sieve + 100 CAL epochs
+    tr = compose_experiment("trevision/cifar10n_worse")
+    assert tr.stages.transition.epochs == 200 and tr.trainer.max_epochs == 60 and tr.stages.transition.hand_on_model
+    assert not compose_experiment("trevision/cifar100n").stages.transition.filter_outlier
+    own = compose_experiment("trevision/cifar10_sym50")  # the authors' own: a CE stage of 20 epochs without momentum
+    assert own.stages.transition.epochs == 20 and own.stages.transition.optimizer.momentum == 0.0
+    assert own.model._target_.endswith("CifarResNet18") and own.optimizer.momentum == 0.9
+    assert compose_experiment("volminnet/cifar10n_aggre").model._target_.endswith("ResNet34")

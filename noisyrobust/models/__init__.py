@@ -4,10 +4,11 @@ from noisyrobust.models.alexnet import SmallAlexNet
 from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
 from noisyrobust.models.mlp import MLP
 from noisyrobust.models.pretrained import ResNet18, ResNet50
-from noisyrobust.models.resnet import PreActResNet18, ResNet32, ResNet34, ResNet44
+from noisyrobust.models.resnet import CifarResNet18, PreActResNet18, ResNet32, ResNet34, ResNet44
 
 __all__ = [
     "MLP",
+    "CifarResNet18",
     "SCECNN",
     "CoteachingCNN",
     "JoCoRCNN",
