@@ -88,7 +88,7 @@ class CAL(NoisyLabelModule):
     def configure_optimizers(self):
         """The run's optimizer; its schedule restarted at the second stage and divided by 1 + alpha_t."""
         optimizer = self.optimizer_factory(params=self.trainable_parameters())
-        epochs = self.trainer.max_epochs
+        epochs = max(self.trainer.max_epochs or 0, self.warmup_epochs + 1)  # (max_epochs -1: a run bounded by steps)
         factors = lr_factors(self.scheduler_factory, epochs)
         scale = [factors[self.stage_epoch(e)] / (1.0 + self.alpha_of(e)) for e in range(epochs)]
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": LambdaLR(optimizer, lambda e: scale[min(e, epochs - 1)]),
