@@ -78,8 +78,6 @@ def test_the_cifar_n_protocol_and_the_transition_methods_stages():
     assert cal.scheduler.milestones == [60] and cal.trainer.max_epochs == 166  # 66 sieve + 100 CAL epochs
     tr = compose_experiment("trevision/cifar10n_worse")
     assert tr.stages.transition.epochs == 200 and tr.trainer.max_epochs == 60 and tr.stages.transition.hand_on_model
-    assert not compose_experiment("trevision/cifar100n").stages.transition.filter_outlier
     own = compose_experiment("trevision/cifar10_sym50")  # the authors' own: a CE stage of 20 epochs without momentum
     assert own.stages.transition.epochs == 20 and own.stages.transition.optimizer.momentum == 0.0
     assert own.model._target_.endswith("CifarResNet18") and own.optimizer.momentum == 0.9
-    assert compose_experiment("volminnet/cifar10n_aggre").model._target_.endswith("ResNet34")
