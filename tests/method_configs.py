@@ -26,7 +26,7 @@ def fast(method: str) -> list:
             out.append(f"stages.{name}.epochs=1")
     if "refine_epochs" in cfg.method:  # PES: one refinement of one epoch from the start, then the confident phase
         return [*out, "method.warmup_epochs=0", "method.refine_depths=[0]", "method.refine_epochs=[1]"]
-    for key in ("warmup_epochs", "num_gradual"):
+    for key in ("warmup_epochs", "num_gradual", "reweight_epochs"):
         if key in cfg.method:
             out.append(f"method.{key}=1")
     return out

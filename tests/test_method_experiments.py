@@ -9,7 +9,7 @@ import noisyrobust  # noqa: F401 - resolvers
 from conftest import ROOT
 
 METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "pes", "pes_semi", "promix",
-           "disc")
+           "disc", "cal", "trevision", "volminnet")
 FILES = sorted(f"{p.parent.name}/{p.stem}" for m in METHODS for p in (ROOT / "conf" / "experiment" / m).glob("*.yaml"))
 
 
@@ -24,7 +24,8 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     method, cell = name.split("/")
     classes = {"gce": "GCE", "forward": "LossCorrection", "backward": "LossCorrection", "elr": "ELR",
                "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP", "pes": "PES",
-               "pes_semi": "PESSemi", "promix": "ProMix", "disc": "DISC"}
+               "pes_semi": "PESSemi", "promix": "ProMix", "disc": "DISC", "cal": "CAL", "trevision": "TRevision",
+               "volminnet": "VolMinNet"}
     assert cfg.method._target_.endswith(classes[method])
     assert cfg.data.name == cell.split("_")[0]
     if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus", "pes_semi", "promix"):  # these papers redraw from all classes
@@ -63,6 +64,11 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     ("disc/cifar10_asym40", {"momentum": 0.95}),
     ("disc/cifar10_inst40", {"warmup_epochs": 15}),
     ("disc/clothing1m", {"warmup_epochs": 10, "momentum": 0.95}),
+    ("cal/cifar10n_worse", {"warmup_epochs": 66, "alpha_sieve": 2.0, "prior_scale": 1.0}),
+    ("cal/cifar100n", {"warmup_epochs": 66, "alpha_sieve": 1.0, "prior_scale": 10.0}),
+    ("volminnet/cifar100_sym50", {"init": 4.5, "lam": 1e-4, "transition_lr": 0.01}),
+    ("trevision/cifar10_sym50", {"reweight_epochs": 200, "accumulate": False}),
+    ("trevision/cifar10n_aggre", {"reweight_epochs": 30}),
 ])
 def test_method_values_per_setting(name, expected):
     cfg = compose_experiment(name)
@@ -93,3 +99,14 @@ def test_promix_and_disc_protocols(name, lr, momentum, weight_decay, epochs, mod
     assert (cfg.optimizer.lr, cfg.optimizer.momentum, cfg.optimizer.weight_decay) == (lr, momentum, weight_decay)
     assert cfg.trainer.max_epochs == epochs and cfg.model._target_.endswith(model)
     assert cfg.stages.views.kinds == (["weak", "strong3"] if name.startswith("promix") else ["weak", "strong_color"])
+
+
+def test_the_cifar_n_protocol_and_the_transition_methods_stages():
+    cal = compose_experiment("cal/cifar10n_aggre")  # the CIFAR-N paper's: ResNet-34, SGD 0.1, x0.1 at 60
+    assert cal.model._target_.endswith("ResNet34") and cal.optimizer.lr == 0.1 and cal.optimizer.weight_decay == 5e-4
+    assert cal.scheduler.milestones == [60] and cal.trainer.max_epochs == 166  # 66 sieve + 100 CAL epochs
+    tr = compose_experiment("trevision/cifar10n_worse")
+    assert tr.stages.transition.epochs == 200 and tr.trainer.max_epochs == 60 and tr.stages.transition.hand_on_model
+    own = compose_experiment("trevision/cifar10_sym50")  # the authors' own: a CE stage of 20 epochs without momentum
+    assert own.stages.transition.epochs == 20 and own.stages.transition.optimizer.momentum == 0.0
+    assert own.model._target_.endswith("CifarResNet18") and own.optimizer.momentum == 0.9

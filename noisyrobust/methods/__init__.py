@@ -1,5 +1,6 @@
 """LightningModules: networks + a per-sample loss + a selection rule, over shared plumbing."""
 from noisyrobust.methods.base import NoisyLabelModule
+from noisyrobust.methods.cal import CAL
 from noisyrobust.methods.coteaching import CoTeaching
 from noisyrobust.methods.coteaching_plus import CoTeachingPlus
 from noisyrobust.methods.correction import LossCorrection
@@ -16,6 +17,9 @@ from noisyrobust.methods.promix import ProMix
 from noisyrobust.methods.rholoss import RHOLoss
 from noisyrobust.methods.sop import SOP
 from noisyrobust.methods.standard import Standard
+from noisyrobust.methods.trevision import TRevision
+from noisyrobust.methods.volminnet import VolMinNet
 
 __all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss", "GCE", "LossCorrection",
-           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize", "PES", "PESSemi", "ProMix", "DISC"]
+           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize", "PES", "PESSemi", "ProMix", "DISC", "CAL", "TRevision",
+           "VolMinNet"]

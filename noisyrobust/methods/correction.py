@@ -2,11 +2,13 @@
 transition matrix T that the stage ``stages.transition`` (stages/transition.py) hands the constructor."""
 from typing import Callable, Optional
 
+import numpy as np
 import torch
 from torch import nn
 
 from noisyrobust.errors import UserError
-from noisyrobust.losses.correction import backward_corrected_ce, forward_corrected_ce
+from noisyrobust.losses.transition import (backward_corrected_ce, forward_corrected_ce, noisy_prediction,
+                                          realized_transition)
 from noisyrobust.methods.base import NoisyLabelModule
 
 CORRECTIONS = ("forward", "backward")
@@ -46,3 +48,27 @@ class LossCorrection(NoisyLabelModule):
         if self.correction == "forward":
             return forward_corrected_ce(logits, y, self.transition).mean()
         return backward_corrected_ce(logits, y, self.inverse).mean()
+
+
+class NoisyPredictionValidation:
+    """For a method that models T (T-Revision, VolMinNet; mixed in before ``NoisyLabelModule``): the noisy
+    validation labels are scored against the noisy-label prediction argmax p^T T, as the authors select their
+    epoch; the clean test labels against the clean prediction argmax p. ``current_transition()`` gives T."""
+
+    def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        x, y, _ = batch
+        split = self.trainer.datamodule.eval_names[dataloader_idx]
+        logits = self.nets[0](x)
+        if split == "val":
+            logits = noisy_prediction(logits, self.current_transition())
+        self.eval_acc[split][0].update(logits.argmax(1), y)
+
+
+def transition_facts(datamodule, matrix: torch.Tensor) -> dict:
+    """A method's T for the summary: the matrix and its mean absolute error against the realized matrix of the
+    training split."""
+    rows = datamodule.train_indices.numpy()
+    realized = realized_transition(datamodule.clean_labels.numpy()[rows], datamodule.noisy_labels.numpy()[rows],
+                                   num_classes=len(matrix))
+    t = matrix.detach().cpu().double().numpy()
+    return {"matrix": t.round(4).tolist(), "mean_abs_error_vs_realized": float(np.abs(t - realized).mean())}

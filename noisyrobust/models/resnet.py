@@ -1,4 +1,4 @@
-"""CIFAR-style ResNets (3x3 stem, no max-pool): ResNet-32/44 (He et al. 2016a, §4.2), ResNet-34 and
+"""CIFAR-style ResNets (3x3 stem, no max-pool): ResNet-32/44 (He et al. 2016a, §4.2), ResNet-18/34 and
 pre-activation ResNet-18 (He et al. 2016b). One BasicBlock class serves both activation orders."""
 
 from collections.abc import Sequence
@@ -102,7 +102,7 @@ class PreActResNet18(_ResNet):
 
 @compilable
 class CifarResNet18(_ResNet):
-    """ResNet-18, CIFAR variant (PES's CIFAR-10 network)."""
+    """ResNet-18, CIFAR variant (PES's and T-Revision's CIFAR network; models.ResNet18 is torchvision's ImageNet one)."""
 
     def __init__(self, *, in_channels: int, num_classes: int, image_size: int) -> None:
         super().__init__(in_channels, num_classes, (64, 128, 256, 512), (2, 2, 2, 2), preact=False)

@@ -1,4 +1,5 @@
 """Learning-rate schedules of the papers that torch does not ship."""
+import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -28,3 +29,18 @@ class CoteachingSchedule(LRScheduler):
                 group["betas"] = (self.beta1_after if decaying else beta1, group["betas"][1])
         factor = (self.max_epochs - e) / (self.max_epochs - self.decay_start) if decaying else 1.0
         return [base * factor for base in self.base_lrs]
+
+
+def lr_factors(scheduler_factory, epochs: int) -> list:
+    """The multipliers of the base learning rate that a per-epoch scheduler (a partial taking ``optimizer``;
+    None: constant) gives epochs 0 .. ``epochs`` - 1, read by running it on a one-parameter optimizer: so that
+    a method can scale any configured schedule (CAL divides it by 1 + alpha_t) without knowing its kind."""
+    if scheduler_factory is None:
+        return [1.0] * epochs
+    probe = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    scheduler, factors = scheduler_factory(optimizer=probe), []
+    for _ in range(epochs):
+        factors.append(probe.param_groups[0]["lr"])
+        probe.step()  # (no gradient: nothing moves) keeps torch's order check quiet
+        scheduler.step()
+    return factors

@@ -1,6 +1,7 @@
-"""Forward/backward correction's stage (Patrini et al. 2017): the noise transition matrix T the fit corrects
-its loss with — estimated from anchor points of a CE model trained first, the run's realized matrix
-(``oracle``, for study), or read from a file — handed to the method's constructor as ``transition_matrix``."""
+"""The stage of the methods that correct their loss with a given noise transition matrix T (forward/backward
+correction, Patrini et al. 2017; T-Revision, Xia et al. 2019): T estimated from anchor points of a CE model
+trained first, the run's realized matrix (``oracle``, for study), or read from a file — handed to the method's
+constructor as ``transition_matrix`` (and, for T-Revision, that CE model as ``warm_start``)."""
 import logging
 from pathlib import Path
 
@@ -12,9 +13,8 @@ import torch.nn.functional as F
 from noisyrobust.per_sample.passes import training_set_pass
 from noisyrobust.errors import UserError
 from noisyrobust.losses import CrossEntropy
-from noisyrobust.losses.correction import check_transition, estimate_transition
+from noisyrobust.losses.transition import check_transition, estimate_transition, realized_transition
 from noisyrobust.methods.standard import Standard
-from noisyrobust.noise import transition_matrix
 from noisyrobust.per_sample.trainer import one_device_trainer
 from noisyrobust.stages.protocol import BestOnValidation, StageResult
 
@@ -35,13 +35,15 @@ class TransitionStage:
     """``source``: ``estimate`` (a CE model — ``model``/``optimizer`` configs, built here — trained ``epochs``
     epochs on the noisy training split, its epoch best on noisy validation accuracy kept, predicts every
     training sample; T from the anchor points), ``oracle`` or a file path (read and checked here, before the
-    run writes anything). ``invertible``: the backward correction needs T^-1."""
+    run writes anything). ``invertible``: the backward correction needs T^-1. ``hand_on_model``: the CE model
+    (its best epoch) goes to the method too, as ``warm_start`` (T-Revision trains on from it)."""
 
     def __init__(self, *, source: str, model, optimizer, num_classes: int, seed: int, epochs: int = 20,
-                 filter_outlier: bool = True, percentile: float = 97.0, invertible: bool = False):
+                 filter_outlier: bool = True, percentile: float = 97.0, invertible: bool = False,
+                 hand_on_model: bool = False):
         self.source, self.num_classes, self.seed, self.epochs = str(source), num_classes, seed, epochs
         self.filter_outlier, self.percentile, self.invertible = filter_outlier, percentile, invertible
-        self.given = None
+        self.hand_on_model, self.given = hand_on_model, None
         if self.source not in ("estimate", "oracle"):
             path = Path(self.source).expanduser()
             if not path.is_file():
@@ -56,17 +58,17 @@ class TransitionStage:
     def run(self, datamodule, *, trainer) -> StageResult:
         rows = datamodule.train_indices.numpy()
         clean, noisy = datamodule.clean_labels.numpy()[rows], datamodule.noisy_labels.numpy()[rows]
-        known = clean >= 0
-        realized = transition_matrix(clean[known], noisy[known], num_classes=self.num_classes)
-        empty = realized.sum(1) == 0
-        realized[empty] = np.eye(self.num_classes)[empty]  # classes absent from the split: no noise known
+        realized = realized_transition(clean, noisy, num_classes=self.num_classes)
         t = {"oracle": realized, "estimate": None}.get(self.source, self.given)
         if t is None:
             t = self.estimate(datamodule, trainer)
         t = check_transition(t, num_classes=self.num_classes, source=self.source, invertible=self.invertible)
+        outputs = {"transition_matrix": torch.as_tensor(t, dtype=torch.float32)}
+        if self.hand_on_model and self.model is not None:
+            outputs["warm_start"] = self.model
         return StageResult(datamodule, {"source": self.source, "matrix": t.round(4).tolist(),
                                         "mean_abs_error_vs_realized": float(np.abs(t - realized).mean())},
-                           outputs={"transition_matrix": torch.as_tensor(t, dtype=torch.float32)})
+                           outputs=outputs)
 
     def estimate(self, datamodule, trainer) -> np.ndarray:
         stage = Standard(net=self.model, loss=CrossEntropy(), num_classes=self.num_classes, optimizer=self.optimizer)

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from noisyrobust.models import PreActResNet18, ResNet32, ResNet34, ResNet44
+from noisyrobust.models import CifarResNet18, PreActResNet18, ResNet32, ResNet34, ResNet44
 from noisyrobust.models.resnet import BasicBlock
 
 
@@ -41,6 +41,7 @@ def expected_params(widths, depths, in_ch: int, classes: int, preact: bool) -> i
 
 CASES = [
     (PreActResNet18, (64, 128, 256, 512), (2, 2, 2, 2), True),
+    (CifarResNet18, (64, 128, 256, 512), (2, 2, 2, 2), False),
     (ResNet34, (64, 128, 256, 512), (3, 4, 6, 3), False),
     (ResNet32, (16, 32, 64), (5, 5, 5), False),
     (ResNet44, (16, 32, 64), (7, 7, 7), False),
@@ -65,7 +66,7 @@ def test_resnet_blocks_per_stage(cls, widths, depths, preact) -> None:
 
 
 @pytest.mark.parametrize(
-    ("cls", "depth"), [(PreActResNet18, 18), (ResNet34, 34), (ResNet32, 32), (ResNet44, 44)]
+    ("cls", "depth"), [(PreActResNet18, 18), (CifarResNet18, 18), (ResNet34, 34), (ResNet32, 32), (ResNet44, 44)]
 )
 def test_resnet_weighted_depth_matches_name(cls, depth: int) -> None:
     # He et al. count 3x3 convs plus the final linear layer; 1x1 projection shortcuts are not counted.
@@ -122,3 +123,7 @@ def test_preact_projection_shortcut_has_no_batchnorm() -> None:
     assert isinstance(block.shortcut, nn.Conv2d)
     post = BasicBlock(16, 32, stride=2, preact=False)
     assert any(isinstance(m, nn.BatchNorm2d) for m in post.shortcut.modules())
+
+
+def test_cifar_resnet18_matches_the_widely_quoted_cifar_total() -> None:
+    assert n_params(CifarResNet18(in_channels=3, num_classes=10, image_size=32)) == 11_173_962
