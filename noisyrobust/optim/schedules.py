@@ -1,4 +1,6 @@
 """Learning-rate schedules of the papers that torch does not ship."""
+from contextlib import contextmanager
+
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -28,3 +30,20 @@ class CoteachingSchedule(LRScheduler):
                 group["betas"] = (self.beta1_after if decaying else beta1, group["betas"][1])
         factor = (self.max_epochs - e) / (self.max_epochs - self.decay_start) if decaying else 1.0
         return [base * factor for base in self.base_lrs]
+
+
+@contextmanager
+def scaled_lr(optimizer: Optimizer, factor: float):
+    """Every param group's lr times ``factor`` inside the block, the scheduled values put back exactly after
+    (a factor of 1 touches nothing): lr / (1 + α) of peer loss and CORES², on top of any schedule."""
+    if factor == 1.0:
+        yield
+        return
+    saved = [group["lr"] for group in optimizer.param_groups]
+    for group in optimizer.param_groups:
+        group["lr"] = group["lr"] * factor
+    try:
+        yield
+    finally:
+        for group, lr in zip(optimizer.param_groups, saved):
+            group["lr"] = lr
