@@ -1,17 +1,21 @@
 """LightningModules: networks + a per-sample loss + a selection rule, over shared plumbing."""
 from noisyrobust.methods.base import NoisyLabelModule
+from noisyrobust.methods.cores import CORES
 from noisyrobust.methods.coteaching import CoTeaching
 from noisyrobust.methods.coteaching_plus import CoTeachingPlus
 from noisyrobust.methods.correction import LossCorrection
 from noisyrobust.methods.dividemix import DivideMix
 from noisyrobust.methods.elr import ELR
 from noisyrobust.methods.elr_plus import ELRPlus
+from noisyrobust.methods.fdiv import FDivergence
 from noisyrobust.methods.gce import GCE
+from noisyrobust.methods.gls import GLS
 from noisyrobust.methods.jocor import JoCoR
 from noisyrobust.methods.memorize import Memorize
+from noisyrobust.methods.peer import PeerLoss
 from noisyrobust.methods.rholoss import RHOLoss
 from noisyrobust.methods.sop import SOP
 from noisyrobust.methods.standard import Standard
 
 __all__ = ["NoisyLabelModule", "Standard", "CoTeaching", "CoTeachingPlus", "JoCoR", "RHOLoss", "GCE", "LossCorrection",
-           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize"]
+           "ELR", "SOP", "DivideMix", "ELRPlus", "Memorize", "CORES", "PeerLoss", "FDivergence", "GLS"]
