@@ -18,7 +18,7 @@ class GLS(NoisyLabelModule):
     and schedule, times ``stage_lr_factor`` after the warm-up (no test-set selection)."""
 
     def __init__(self, *, net: nn.Module, num_classes: int, optimizer: Callable, scheduler: Optional[Callable] = None,
-                 smooth_rate: float = -0.2, warmup_epochs: int = 0, stage_lr_factor: float = 1.0):
+                 smooth_rate: float = -0.2, warmup_epochs: int = 10, stage_lr_factor: float = 1e-3):
         super().__init__(nets=[net], num_classes=num_classes, optimizer=optimizer, scheduler=scheduler)
         if not smooth_rate < 1.0:
             raise UserError(f"method.smooth_rate={smooth_rate} must be < 1 (1 leaves no weight on the label; "
