@@ -35,9 +35,11 @@ def metric_rows(out, epoch):
 def test_a_run_resumed_after_its_first_epoch_ends_as_the_uninterrupted_one(fit, method):
     common = [*fast(method), *SHORT]
     full_summary, full = fit(*common, name="full")
-    # the first of the two epochs; a method with a warm-up (all of a 1-epoch run: refused) stops by steps
-    first_epoch = (f"+trainer.max_steps={last_checkpoint(full)['global_step'] // 2}"
-                   if "warmup_epochs" in method_config(method).method else "trainer.max_epochs=1")
+    # the first of the two epochs; a method with a warm-up (all of a 1-epoch run: refused) or a schedule stretched
+    # over the run's epochs (SOP's step per visit, CORES²'s and peer loss's plans) stops by steps
+    by_steps = {"warmup_epochs", "schedule_epochs", "reference_epochs"} & set(method_config(method).method)
+    first_epoch = (f"+trainer.max_steps={last_checkpoint(full)['global_step'] // 2}" if by_steps
+                   else "trainer.max_epochs=1")
     _, half = fit(*common, first_epoch, name="half")
     resumed_summary, resumed = fit(*common, f"ckpt_path={half}/checkpoints/last.ckpt", name="resumed")
 
