@@ -53,7 +53,9 @@ def train_battery(method: str, root: Path) -> dict:
 
     runs = {"full": run("full", "fused_steps=4"), "unfused": run("unfused", "fused_steps=1")}
     steps = torch.load(root / "full" / "checkpoints" / "last.ckpt", weights_only=False)["global_step"]
-    by_steps = "warmup_epochs" in method_config(method).method  # (Lightning's max_steps counts calls: unfused)
+    # a warm-up (all of a 1-epoch run: refused) or a plan stretched over the run's epochs (SOP's step per visit,
+    # CORES²'s and peer loss's plans) stops by steps; Lightning's max_steps counts calls: unfused
+    by_steps = bool({"warmup_epochs", "schedule_epochs", "reference_epochs"} & set(method_config(method).method))
     runs["half"] = run("half", *([f"+trainer.max_steps={steps // 2}", "fused_steps=1"] if by_steps
                                  else ["trainer.max_epochs=1", "fused_steps=4"]))
     runs["resumed"] = run("resumed", "fused_steps=4", f"ckpt_path={root / 'half' / 'checkpoints' / 'last.ckpt'}")

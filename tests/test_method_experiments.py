@@ -9,7 +9,7 @@ import noisyrobust  # noqa: F401 - resolvers
 from conftest import ROOT
 
 METHODS = ("gce", "forward", "backward", "elr", "elr_plus", "dividemix", "sop", "sop_plus", "pes", "pes_semi", "promix",
-           "disc", "cal", "trevision", "volminnet")
+           "disc", "cal", "trevision", "volminnet", "cores", "peer", "fdiv", "gls")
 FILES = sorted(f"{p.parent.name}/{p.stem}" for m in METHODS for p in (ROOT / "conf" / "experiment" / m).glob("*.yaml"))
 
 
@@ -25,7 +25,7 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     classes = {"gce": "GCE", "forward": "LossCorrection", "backward": "LossCorrection", "elr": "ELR",
                "elr_plus": "ELRPlus", "dividemix": "DivideMix", "sop": "SOP", "sop_plus": "SOP", "pes": "PES",
                "pes_semi": "PESSemi", "promix": "ProMix", "disc": "DISC", "cal": "CAL", "trevision": "TRevision",
-               "volminnet": "VolMinNet"}
+               "volminnet": "VolMinNet", "cores": "CORES", "peer": "PeerLoss", "fdiv": "FDivergence", "gls": "GLS"}
     assert cfg.method._target_.endswith(classes[method])
     assert cfg.data.name == cell.split("_")[0]
     if "_sym" in cell and method in ("dividemix", "elr", "elr_plus", "sop_plus", "pes_semi", "promix"):  # these papers redraw from all classes
@@ -69,10 +69,31 @@ def test_experiment_composes_with_its_method_data_and_noise(name):
     ("volminnet/cifar100_sym50", {"init": 4.5, "lam": 1e-4, "transition_lr": 0.01}),
     ("trevision/cifar10_sym50", {"reweight_epochs": 200, "accumulate": False}),
     ("trevision/cifar10n_aggre", {"reweight_epochs": 30}),
+    ("cores/cifar10_inst40", {"beta": 2.0, "schedule_epochs": 100}),
+    ("peer/cifar10_sym50", {"alpha": None, "alpha_schedule": "dense", "schedule_epochs": 300}),
+    ("peer/cifar10n_worse", {"warmup_epochs": 200, "alpha": None}),
+    ("fdiv/cifar10_sym50", {"warmup_epochs": 240, "stage_lr_factor": 100.0}),
+    ("gls/cifar10_sym40", {"warmup_epochs": 120, "stage_lr_factor": 1e-3, "smooth_rate": -0.2}),
 ])
 def test_method_values_per_setting(name, expected):
     cfg = compose_experiment(name)
     assert {k: cfg.method[k] for k in expected} == expected
+
+
+def test_the_one_run_protocols_reach_the_authors_learning_rates():
+    # lr at epoch e = the step schedule's x the method's factor after its warm-up
+    def lr(cfg, epoch):
+        drops = sum(epoch >= m for m in cfg.scheduler.milestones)
+        factor = cfg.method.stage_lr_factor if epoch >= cfg.method.warmup_epochs else 1.0
+        return cfg.optimizer.lr * cfg.scheduler.gamma ** drops * factor
+    fdiv, gls = compose_experiment("fdiv/cifar10_sym50"), compose_experiment("gls/cifar10_sym40")
+    # f-div: CE 0.1 / 0.01 @60 / 1e-3 @120 / 1e-4 @180 for 240 epochs, then 0.01 / 1e-3 @30 / 1e-4 @60 / 1e-5 @90
+    assert [lr(fdiv, e) for e in (0, 60, 120, 180, 240, 270, 300, 330)] == pytest.approx(
+        [0.1, 0.01, 1e-3, 1e-4, 0.01, 1e-3, 1e-4, 1e-5])
+    assert fdiv.trainer.max_epochs == 340
+    # GLS-load: CE 0.1 / 0.01 @40 / 1e-3 @80 for 120 epochs, then 1e-6 for 100
+    assert [lr(gls, e) for e in (0, 40, 80, 120, 219)] == pytest.approx([0.1, 0.01, 1e-3, 1e-6, 1e-6])
+    assert gls.trainer.max_epochs == 220
 
 
 def test_elr_schedules():

@@ -20,7 +20,7 @@ from noisyrobust.diagnostics.metrics import TrainingOutcomes
 from noisyrobust.data.loader import FusedBatches
 from noisyrobust.errors import UserError
 from noisyrobust.models.compile import has_convolutions
-from noisyrobust.optim import frozen_running_stats
+from noisyrobust.optim import frozen_running_stats, scaled_lr
 from noisyrobust.per_sample.state import frozen_rows
 
 
@@ -129,6 +129,12 @@ class NoisyLabelModule(LightningModule):
     def after_update(self, batch, selected) -> None:
         """Runs after the optimizer's step on this batch (not when ``training_loss`` gave None)."""
 
+    def lr_factor(self) -> float:
+        """A host number the schedule's learning rate is multiplied by for this step's update only (the
+        scheduler and the checkpointed lr untouched): the papers that divide the lr by 1 + the weight of a
+        regularizer (peer loss, CORES²); 1 by default."""
+        return 1.0
+
     def training_step(self, batch, batch_idx: int):
         """One optimizer step per batch; several consecutive batches when they come fused (``FusedBatches``:
         Lightning's per-call hooks, logging and progress then run once for all of them)."""
@@ -150,11 +156,12 @@ class NoisyLabelModule(LightningModule):
         loss = self.training_loss(batch, selected)
         if loss is not None:
             optimizer.zero_grad()
-            if getattr(optimizer.optimizer, "two_pass", False):
-                self.sharpness_aware_update(optimizer, batch, selected, loss)
-            else:
-                self.manual_backward(loss)
-                optimizer.step()
+            with scaled_lr(optimizer.optimizer, self.lr_factor()):
+                if getattr(optimizer.optimizer, "two_pass", False):
+                    self.sharpness_aware_update(optimizer, batch, selected, loss)
+                else:
+                    self.manual_backward(loss)
+                    optimizer.step()
             self.after_update(batch, selected)
             loss = loss.detach()
             n = len(batch[1])  # (labels: x may be a tuple of views) the epoch mean weighs each batch by its size

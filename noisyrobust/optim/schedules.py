@@ -1,4 +1,6 @@
 """Learning-rate schedules of the papers that torch does not ship."""
+from contextlib import contextmanager
+
 import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
@@ -44,3 +46,20 @@ def lr_factors(scheduler_factory, epochs: int) -> list:
         probe.step()  # (no gradient: nothing moves) keeps torch's order check quiet
         scheduler.step()
     return factors
+
+
+@contextmanager
+def scaled_lr(optimizer: Optimizer, factor: float):
+    """Every param group's lr times ``factor`` inside the block, the scheduled values put back exactly after
+    (a factor of 1 touches nothing): lr / (1 + α) of peer loss and CORES², on top of any schedule."""
+    if factor == 1.0:
+        yield
+        return
+    saved = [group["lr"] for group in optimizer.param_groups]
+    for group in optimizer.param_groups:
+        group["lr"] = group["lr"] * factor
+    try:
+        yield
+    finally:
+        for group, lr in zip(optimizer.param_groups, saved):
+            group["lr"] = lr

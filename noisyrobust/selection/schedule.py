@@ -24,3 +24,12 @@ class ForgetRateSchedule:
             return self.forget_rate
         peak = self.forget_rate ** self.exponent
         return peak * epoch / max(self.num_gradual - 1, 1)  # T_k = 1: linspace(0, peak, 1) == [0]
+
+
+def stretched_epoch(epoch: float, *, paper_epochs: int, run_epochs: int) -> float:
+    """The epoch of a paper's ``paper_epochs``-epoch schedule that epoch ``epoch`` of a ``run_epochs``-epoch
+    run stands at: e · paper_epochs / run_epochs (the identity when the run is the paper's length), so an
+    epoch-indexed schedule (peer loss's α, CORES²'s β and sieve) keeps its shape over a run of any length."""
+    if run_epochs < 1:
+        raise UserError(f"a schedule stretched over {run_epochs} epochs: use a positive number of epochs")
+    return epoch * paper_epochs / run_epochs
