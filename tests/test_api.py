@@ -26,7 +26,10 @@ def test_two_runs_in_one_process_return_their_runs_and_leave_no_global_state(in_
     first = train(["method=jocor", "noise=sym0.4", *FAST])
     assert not GlobalHydra.instance().is_initialized() and not HydraConfig.initialized()
     assert logging.getLogger().handlers == handlers
-    second = train(["method=ce", "noise=sym0.4", *FAST])
+    mine = in_tmp / "my_conf" / "experiment"
+    mine.mkdir(parents=True)
+    (mine / "mine.yaml").write_text("# @package _global_\ndefaults:\n  - override /method: ce\n  - override /noise: sym0.4\n")
+    second = train(["experiment=mine", *FAST], config_dir=in_tmp / "my_conf")  # noisyrobust train --config-dir
     assert first.directory != second.directory
     assert first.directory.parent == second.directory.parent == in_tmp / "logs" / "train" / "runs"
 
