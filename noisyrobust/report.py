@@ -150,16 +150,23 @@ def report(root: Path) -> str:
     return out
 
 
-if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--figure":
+def main(argv=None) -> int:
+    """``python -m noisyrobust.report DIR`` / ``noisyrobust report DIR``; ``--figure NAME DIR`` draws a figure."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 3 and argv[0] == "--figure":
         from noisyrobust.errors import UserError
         from noisyrobust.figures import draw_figure
         try:
-            for png in draw_figure(sys.argv[2], Path(sys.argv[3])):
+            for png in draw_figure(argv[1], Path(argv[2])):
                 print(f"wrote {png}")
         except UserError as error:
             raise SystemExit(f"error: {error}")
-        sys.exit(0)
-    if len(sys.argv) != 2:
+        return 0
+    if len(argv) != 1 or argv[0] in ("-h", "--help"):
         raise SystemExit(__doc__)
-    print(report(Path(sys.argv[1])))
+    print(report(Path(argv[0])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -55,6 +55,12 @@ def run_stamp() -> str:
     return _STAMP
 
 
+def new_run_stamp() -> None:
+    """A new launch in this process (``noisyrobust.train`` called again): the next ``run_stamp()`` draws anew."""
+    global _STAMP
+    _STAMP = None
+
+
 def launch_rank() -> int:
     """The global rank a launcher gave this process (torchrun, SLURM, Lightning's DDP children); 0 if none."""
     for var in ("RANK", "SLURM_PROCID", "LOCAL_RANK"):

@@ -13,6 +13,7 @@ from hydra_plugins.hydra_submitit_launcher.config import BaseQueueConf
 from submitit.slurm.slurm import SlurmExecutor
 
 from noisyrobust.cli import CONF_DIR, SLURM_LAUNCHER as LAUNCHER, check_group_choices, check_overrides
+from noisyrobust.errors import UserError
 
 
 def sbatch_script(overrides: Sequence[str]) -> str:
@@ -55,8 +56,11 @@ def main(argv=None) -> None:
     if {"-h", "--help"} & set(argv):
         print(__doc__)
         return
-    check_group_choices(argv)
-    check_overrides(argv)
+    try:
+        check_group_choices(argv)
+        check_overrides(argv)
+    except UserError as e:
+        sys.exit(f"error: {e}")
     from hydra.errors import HydraException
 
     try:

@@ -57,6 +57,15 @@ def check_method(method: DictConfig) -> None:
                         "process (use method.selection_scope=local)")
 
 
+def check_model(model: DictConfig) -> None:
+    """model=timm: an architecture timm has and a weights file that exists (read when the network is built)."""
+    if str(model.get("_target_", "")).endswith(".timm_model"):
+        from noisyrobust.models.timm_model import check_architecture, check_pretrained_file
+
+        check_architecture(model.name)
+        check_pretrained_file(model.get("pretrained_file"))
+
+
 def check_trainer(trainer: DictConfig, *, gpu_available=None) -> None:
     epochs = trainer.get("max_epochs")
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs <= 0:
@@ -177,6 +186,7 @@ def check_config(cfg: DictConfig, *, gpu_available=None) -> None:
     check_noise(cfg.noise)
     check_data(cfg.data)
     check_method(cfg.method)
+    check_model(cfg.model)
     check_hyperparameters(cfg.method, "method")
     check_warmup(cfg.method, cfg.trainer.get("max_epochs"))
     check_fused_steps(cfg.get("fused_steps", "auto"))

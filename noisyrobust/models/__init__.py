@@ -5,6 +5,7 @@ from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
 from noisyrobust.models.mlp import MLP
 from noisyrobust.models.pretrained import ResNet18, ResNet50
 from noisyrobust.models.resnet import CifarResNet18, PreActResNet18, ResNet32, ResNet34, ResNet44
+from noisyrobust.models.timm_model import timm_model
 
 __all__ = [
     "MLP",
@@ -20,4 +21,5 @@ __all__ = [
     "ResNet44",
     "ResNet50",
     "SmallAlexNet",
+    "timm_model",
 ]

@@ -17,11 +17,16 @@ def compilable(cls):
     @functools.wraps(init)
     def __init__(self, *args, compile: Union[bool, str] = False, **kwargs):  # noqa: A002 - the config key's name
         init(self, *args, **kwargs)
-        if compile:
-            self.compile(**({} if compile is True else {"mode": str(compile)}))
+        compile_in_place(self, compile)
 
     cls.__init__ = __init__
     return cls
+
+
+def compile_in_place(net: torch.nn.Module, compile: Union[bool, str]) -> None:  # noqa: A002
+    """``model.compile`` applied to a built network (see ``compilable``)."""
+    if compile:
+        net.compile(**({} if compile is True else {"mode": str(compile)}))
 
 
 def has_convolutions(net: torch.nn.Module) -> bool:
