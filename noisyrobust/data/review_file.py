@@ -84,15 +84,22 @@ def parse_decisions(text: str, *, num_samples: int, num_classes: int, where: str
     return decisions
 
 
-def read_review(path, *, num_samples: int, num_classes: int) -> Review:
-    """Read and check ``path`` (review.csv inside the run it was made from, beside its noisy_labels.npz)."""
-    path = Path(path)
+def check_review_file(path) -> None:
+    """The file is there, in a run directory (its noisy_labels.npz beside it): what can be checked before the
+    data is read."""
+    path = Path(path).expanduser()
     if not path.is_file():
         raise UserError(f"data.review_file={str(path)!r} does not exist; give a review.csv written by "
                         "noisyrobust review RUN (RUN/review.csv)")
     if not (path.parent / "noisy_labels.npz").is_file():
         raise UserError(f"data.review_file={str(path)!r} has no noisy_labels.npz beside it; keep review.csv in the "
                         "run directory it was made from (its labels' checksum is read from there)")
+
+
+def read_review(path, *, num_samples: int, num_classes: int) -> Review:
+    """Read and check ``path`` (review.csv inside the run it was made from, beside its noisy_labels.npz)."""
+    check_review_file(path)
+    path = Path(path).expanduser()
     data = path.read_bytes()
     try:
         text = data.decode()
