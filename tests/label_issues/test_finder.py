@@ -18,7 +18,8 @@ from noisyrobust.label_issues.table import read_issue_table
 from noisyrobust.errors import UserError
 from noisyrobust.noise import load_noisy_labels
 
-FREE = ["loss", "aum", "forgetting", "first_learned"]
+FREE = ["loss", "aum", "forgetting", "first_learned", "early_loss", "early_aum", "early_forgetting",
+        "early_first_learned"]
 
 
 def diagnose(run_dir):
