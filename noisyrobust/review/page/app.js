@@ -12,7 +12,10 @@ function el(tag, props = {}, children = []) {
   return e;
 }
 
-function className(c) { return c === null || c === undefined || c < 0 ? "" : `${state.classes[c]} (${c})`; }
+function className(c) {
+  if (c === null || c === undefined || c < 0) return "";
+  return state.classes[c] === String(c) ? state.classes[c] : `${state.classes[c]} (${c})`;
+}
 
 function showCounts(counts) {
   const decided = counts.keep + counts.relabel + counts.drop;
@@ -153,7 +156,7 @@ async function start() {
   $("score-name").textContent = info.score;
   if (info.problem) { $("problem").textContent = info.problem; $("problem").hidden = false; }
   info.classes.forEach((name, c) => {
-    for (const id of ["given", "suggested"]) $(id).append(el("option", { value: c, textContent: `${name} (${c})` }));
+    for (const id of ["given", "suggested"]) $(id).append(el("option", { value: c, textContent: className(c) }));
     $("class-names").append(el("option", { value: name }));
   });
   showCounts(info.counts);
