@@ -4,9 +4,9 @@ It treats every request as hostile. ``Host`` must name this server (127.0.0.1 or
 DNS-rebinding page is refused); a request carrying ``Origin`` or ``Sec-Fetch-Site`` from another site is
 refused, and a POST must carry this server's own ``Origin`` and a JSON body (so no cross-site form can
 post). Only the page's own files, the run's rows and its training samples' thumbnails are served, by
-fixed routes (no path reaches the file system); every posted index and label is checked."""
+fixed routes (no path reaches the file system); thumbnails come inline with their rows; every posted index and label is checked."""
+import base64
 import json
-import re
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -18,10 +18,9 @@ MAX_BODY = 4096
 PAGE_SIZE_MAX = 500
 ASSETS = {"/": ("index.html", "text/html; charset=utf-8"), "/app.js": ("app.js", "text/javascript; charset=utf-8"),
           "/style.css": ("style.css", "text/css; charset=utf-8")}
-THUMB = re.compile(r"/thumb/([0-9]{1,12})\.png")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
                     "X-Frame-Options": "DENY", "Cross-Origin-Resource-Policy": "same-origin",
-                    "Content-Security-Policy": "default-src 'self'; img-src 'self'; frame-ancestors 'none'; "
+                    "Content-Security-Policy": "default-src 'self'; img-src data:; frame-ancestors 'none'; "
                                                "base-uri 'none'; form-action 'none'"}
 
 
@@ -63,11 +62,11 @@ class ReviewHandler(BaseHTTPRequestHandler):
             return HTTPStatus.FORBIDDEN, "a POST must carry this page's Origin"
         return None
 
-    def _send(self, status, body: bytes, content_type: str, cache: bool = False) -> None:
+    def _send(self, status, body: bytes, content_type: str) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "private, max-age=3600" if cache else "no-store")
+        self.send_header("Cache-Control", "no-store")
         for name, value in SECURITY_HEADERS.items():
             self.send_header(name, value)
         self.end_headers()
@@ -95,11 +94,6 @@ class ReviewHandler(BaseHTTPRequestHandler):
                 return self._json(HTTPStatus.OK, self._rows(parse_qs(url.query)))
             except ValueError as e:
                 return self._error(HTTPStatus.BAD_REQUEST, str(e))
-        match = THUMB.fullmatch(url.path)
-        if match and int(match.group(1)) in self.server.run.row_of:
-            png = self.server.run.thumbnail(int(match.group(1)))
-            if png is not None:
-                return self._send(HTTPStatus.OK, png, "image/png", cache=True)
         return self._error(HTTPStatus.NOT_FOUND, "not found")
 
     do_HEAD = do_GET
@@ -180,4 +174,12 @@ class ReviewHandler(BaseHTTPRequestHandler):
         score = float(run.score[k])
         return {"index": index, "rank": int(run.rank[k]), "given": int(run.given[k]),
                 "suggested": int(run.suggested[k]), "score": None if np.isnan(score) else score,
-                "decision": decision, "label": label, **({} if run.pictures else {"text": run.values(index)})}
+                "decision": decision, "label": label, **self._picture(index)}
+
+    def _picture(self, index: int) -> dict:
+        """The sample's thumbnail inline (one request brings a page's rows and pictures), or its values."""
+        run = self.server.run
+        if not run.pictures:
+            return {"text": run.values(index)}
+        png = run.thumbnail(index)
+        return {"thumbnail": "data:image/png;base64," + base64.b64encode(png).decode()} if png else {}

@@ -1,10 +1,13 @@
 """The review server over HTTP: what the page reads, decisions saved at once, and each hostile request
 refused with its status and reason."""
+import base64
 import http.client
+import io
 import json
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from noisyrobust.label_issues.table import read_issue_table
 
@@ -43,8 +46,8 @@ def test_rows_come_a_page_at_a_time_most_suspicious_first_and_filtered(server, r
     want = (table["given_label"] == 3) & (table["suggested_label"] == 5) & (table["aum"] >= 0) & (table["aum"] <= 1)
     found = json.loads(request(server, "GET", "/api/rows?given=3&suggested=5&min=0&max=1&limit=500")[1])
     assert found["total"] == int(want.sum()) and [r["index"] for r in found["rows"]] == table["index"][want].tolist()
-    status, body, headers = request(server, "GET", f"/thumb/{table['index'][0]}.png")
-    assert status == 200 and headers["Content-Type"] == "image/png" and body[:8] == b"\x89PNG\r\n\x1a\n"
+    png = base64.b64decode(page["rows"][0]["thumbnail"].removeprefix("data:image/png;base64,"))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).size == (64, 64)  # 8x8 digits, x8
     info = json.loads(request(server, "GET", "/api/info")[1])
     assert info["classes"] == [str(c) for c in range(10)] and info["score"] == "aum" and info["pictures"]
 
@@ -97,7 +100,7 @@ def test_hostile_requests_get_refused_with_their_reason(server, run_dir):
         ("POST", "/api/decide", b"x" * 5000, {}, 413, "the body must be 1..4096 bytes"),
         ("GET", "/../../etc/passwd", None, {}, 404, "not found"),  # no path reaches the file system
         ("GET", "/%2e%2e/noisy_labels.npz", None, {}, 404, "not found"),
-        ("GET", "/thumb/99999999.png", None, {}, 404, "not found"),  # not a training sample of the run
+        ("GET", "/api/rows?limit=100000", None, {}, 400, "limit in 1..500"),
         ("OPTIONS", "/api/decide", None, {"Origin": f"http://127.0.0.1:{port}"}, 403, "cross-origin request refused"),
     ]
     for method, path, body, headers, status, reason in cases:

@@ -60,7 +60,7 @@ function resetRows() {
 }
 
 function renderRow(row, position) {
-  const picture = state.pictures ? el("img", { src: `/thumb/${row.index}.png`, alt: `sample ${row.index}`, loading: "lazy" })
+  const picture = state.pictures ? el("img", { src: row.thumbnail || "", alt: `sample ${row.index}` })
     : el("div", { className: "text", textContent: row.text || "" });
   const relabel = el("input", { placeholder: "class name", title: "relabel to this class (Enter)" });
   relabel.setAttribute("list", "class-names");
