@@ -40,7 +40,7 @@ class LabelIssues(SummaryCallback):
     into the trainer's ``default_root_dir`` (the run directory). Its state travels in checkpoints, so a
     resumed run writes the same table."""
 
-    def __init__(self, *, scores=(), default_score: str = "aum", keep_trajectories: bool = False,
+    def __init__(self, *, scores=(), default_score: str = "early_aum", keep_trajectories: bool = False,
                  vog_checkpoints: int = 5, cv_folds: int = 5, cv_epochs: int = 10, self_influence_epochs: int = 10,
                  cg_ratio: float = 1.0, cg_repeats: int = 1, cg_max_gb: float = 4.0, seed: int = 0,
                  model=None, optimizer=None, influence_iterations: int = 100, influence_top_k: int = 20,

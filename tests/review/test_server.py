@@ -43,13 +43,13 @@ def test_rows_come_a_page_at_a_time_most_suspicious_first_and_filtered(server, r
     page2 = json.loads(request(server, "GET", "/api/rows?offset=50&limit=50")[1])
     assert [r["index"] for r in page2["rows"]] == table["index"][50:100].tolist()
     # filters: given class 3, suggested 5, scores within [0, 1]
-    want = (table["given_label"] == 3) & (table["suggested_label"] == 5) & (table["aum"] >= 0) & (table["aum"] <= 1)
+    want = (table["given_label"] == 3) & (table["suggested_label"] == 5) & (table["early_aum"] >= 0) & (table["early_aum"] <= 1)
     found = json.loads(request(server, "GET", "/api/rows?given=3&suggested=5&min=0&max=1&limit=500")[1])
     assert found["total"] == int(want.sum()) and [r["index"] for r in found["rows"]] == table["index"][want].tolist()
     png = base64.b64decode(page["rows"][0]["thumbnail"].removeprefix("data:image/png;base64,"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).size == (64, 64)  # 8x8 digits, x8
     info = json.loads(request(server, "GET", "/api/info")[1])
-    assert info["classes"] == [str(c) for c in range(10)] and info["score"] == "aum" and info["pictures"]
+    assert info["classes"] == [str(c) for c in range(10)] and info["score"] == "early_aum" and info["pictures"]
 
 
 def test_every_decision_is_saved_at_once_and_read_back_by_a_new_server(server, run_dir):
@@ -122,6 +122,6 @@ def test_accept_suggested_and_drop_decide_the_k_most_suspicious_without_a_person
         i, given, suggested = (int(table[c][k]) for c in ("index", "given_label", "suggested_label"))
         want = ("drop", -1) if decision == "drop" else ("keep", given) if suggested == given else ("relabel", suggested)
         assert found[i] == want
-    assert "the 40 most suspicious samples by aum decided" in capsys.readouterr().out
+    assert "the 40 most suspicious samples by early_aum decided" in capsys.readouterr().out
     assert main([str(run_dir), flag, "0"]) == 2
     assert f"error: {flag} 0 is outside 1..1293 (the run's training samples)" in capsys.readouterr().err
