@@ -188,7 +188,8 @@ class LabelIssues(SummaryCallback):
             for logger in trainer.loggers:
                 logger.log_metrics(metrics, step=trainer.global_step)
                 logger.save()
-        return {"default_score": self.default_score, "validation_peak_epoch": self.dynamics.peak_epoch, "scores": self.scores + list(method_scores), "rows": len(rows),
+        return {"default_score": self.default_score, "validation_peak_epoch": self.dynamics.peak_epoch,
+                "scores": self.scores + list(method_scores), "rows": len(rows),
                 "flagged_by_suggestion": int((table["suggested_label"] != table["given_label"]).sum()),
                 "detection": detection, "files": [p.name for p in files]}
 

@@ -38,7 +38,8 @@ def automatic(run, store, *, accept_suggested=None, drop=None) -> str:
     store.decide_many(decisions)
     c = store.counts()
     return (f"{store.path}: the {k} most suspicious samples by {run.score_name} decided: {c['relabel']} relabelled, "
-            f"{c['keep']} kept, {c['drop']} dropped in all" + (f" ({earlier} earlier decisions kept)" if earlier else ""))
+            f"{c['keep']} kept, {c['drop']} dropped in all"
+            + (f" ({earlier} earlier decisions kept)" if earlier else ""))
 
 
 def main(argv=None) -> int:

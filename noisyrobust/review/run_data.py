@@ -88,7 +88,7 @@ class ReviewRun:
         """Data that is no image, as text (its first values)."""
         dm = self._data()
         if dm is None:
-            return self.data_problem or ""
+            return ""  # the page shows data_problem once
         flat = np.asarray(dm.preview([index])[0]).ravel()
         return " ".join(f"{v:.4g}" for v in flat[:64]) + (" ..." if len(flat) > 64 else "")
 

@@ -4,7 +4,8 @@ It treats every request as hostile. ``Host`` must name this server (127.0.0.1 or
 DNS-rebinding page is refused); a request carrying ``Origin`` or ``Sec-Fetch-Site`` from another site is
 refused, and a POST must carry this server's own ``Origin`` and a JSON body (so no cross-site form can
 post). Only the page's own files, the run's rows and its training samples' thumbnails are served, by
-fixed routes (no path reaches the file system); thumbnails come inline with their rows; every posted index and label is checked."""
+fixed routes (no path reaches the file system; thumbnails come inline with their rows); every posted index
+and label is checked."""
 import base64
 import json
 from http import HTTPStatus

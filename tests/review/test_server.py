@@ -43,7 +43,8 @@ def test_rows_come_a_page_at_a_time_most_suspicious_first_and_filtered(server, r
     page2 = json.loads(request(server, "GET", "/api/rows?offset=50&limit=50")[1])
     assert [r["index"] for r in page2["rows"]] == table["index"][50:100].tolist()
     # filters: given class 3, suggested 5, scores within [0, 1]
-    want = (table["given_label"] == 3) & (table["suggested_label"] == 5) & (table["early_aum"] >= 0) & (table["early_aum"] <= 1)
+    score = table["early_aum"]
+    want = (table["given_label"] == 3) & (table["suggested_label"] == 5) & (score >= 0) & (score <= 1)
     found = json.loads(request(server, "GET", "/api/rows?given=3&suggested=5&min=0&max=1&limit=500")[1])
     assert found["total"] == int(want.sum()) and [r["index"] for r in found["rows"]] == table["index"][want].tolist()
     png = base64.b64decode(page["rows"][0]["thumbnail"].removeprefix("data:image/png;base64,"))
