@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from review_run import finished_run, run_dir, server  # noqa: F401 - fixtures
 
 from noisyrobust.label_issues.table import read_issue_table
 

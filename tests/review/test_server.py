@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
+from review_run import finished_run, run_dir, server  # noqa: F401 - fixtures
 
 from noisyrobust.label_issues.table import read_issue_table
 

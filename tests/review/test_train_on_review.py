@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 from conftest import ROOT
+from review_run import finished_run, run_dir  # noqa: F401 - fixtures
 
 from noisyrobust.errors import UserError
 from noisyrobust.label_issues.table import read_issue_table

@@ -1,4 +1,6 @@
-"""One finished digits run (sym0.4, 2 epochs) shared by the review tests; each test reviews its own copy."""
+"""One finished digits run (sym0.4, 2 epochs) shared by the review tests (trained once per session, whichever
+module asks first); each test reviews its own copy. Imported by the test modules: a second conftest.py would
+take the name `conftest` that the tests import their helpers from."""
 import shutil
 import threading
 
@@ -9,8 +11,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+_TRAINED = {}
+
+
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory):
+    if "run" not in _TRAINED:
+        _TRAINED["run"] = _train(tmp_path_factory)
+    return _TRAINED["run"]
+
+
+def _train(tmp_path_factory):
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf, open_dict
 
