@@ -56,7 +56,7 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
     variant = get_class(cfg.method._target_).variant_of(cfg.method)  # an ablation (rholoss[uniform]): apart
     identity = method_identity(cfg.method, variant)
     if resume:  # all that can be checked without the method's networks, before any stage trains
-        resume = check_resume(resume, labels_checksum=noise["checksum"], method=identity,
+        resume = check_resume(resume, labels_checksum=noise["trained_checksum"], method=identity,
                               max_epochs=cfg.trainer.max_epochs)
 
     # each network's initialization depends on the seed and its own config only (not on the noise draws,
@@ -64,7 +64,7 @@ def train(cfg: DictConfig, callbacks: Sequence[pl.Callback] = ()) -> dict:
     pl.seed_everything(cfg.seed, workers=True, verbose=False)
     stages = {name: hydra.utils.instantiate(node) for name, node in (cfg.get("stages") or {}).items()}
     summary = RunSummary(run_facts(cfg, datamodule, noise, variant), run_dir, start)
-    trainer = build_trainer(cfg, datamodule, [LabelsChecksum(noise["checksum"], identity), *callbacks, summary])
+    trainer = build_trainer(cfg, datamodule, [LabelsChecksum(noise["trained_checksum"], identity), *callbacks, summary])
 
     outputs = {}
     for name, stage in stages.items():  # before the fit, in every process: each hands on its data and outputs
@@ -101,18 +101,35 @@ def build_data(cfg: DictConfig):
     injector, noise_seed = build_noise(cfg.noise)
     datamodule = hydra.utils.instantiate(cfg.data, noise=injector, noise_seed=noise_seed)
     datamodule.setup("fit")
-    clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
-    noise = {"rate": noise_rate(clean, noisy), "checksum": labels_checksum(noisy), "seed": noise_seed}
+    datamodule.apply_review()  # data.review_file: refused here, before anything is written, if of other data
+    clean, noisy = datamodule.clean_labels.numpy(), _drawn_labels(datamodule)
+    noise = {"rate": noise_rate(clean, noisy), "checksum": labels_checksum(noisy), "seed": noise_seed,
+             "trained_checksum": labels_checksum(datamodule.noisy_labels.numpy())}  # what a resume must match
     if datamodule.reference_noise_rate is not None:  # Clothing1M: clean labels of the training images
         noise["reference_rate"] = datamodule.reference_noise_rate  # mostly unknown
     return datamodule, noise
+
+
+def _drawn_labels(datamodule) -> np.ndarray:
+    """The labels the noise drew (before a review; noisy_labels are those trained on)."""
+    return (datamodule.noisy_labels if datamodule.given_labels is None else datamodule.given_labels).numpy()
+
+
+def review_facts(datamodule) -> dict:
+    """What the summary records of ``data.review_file``: the file, its checksum and the decisions' counts."""
+    review = datamodule.review
+    kept = datamodule.train_indices.numpy()
+    clean, trained = datamodule.clean_labels.numpy()[kept], datamodule.noisy_labels.numpy()[kept]
+    return {"file": str(datamodule.review_file), "checksum": review.file_checksum, **review.counts(),
+            "given_checksum": review.given_checksum, "trained_samples": len(kept),
+            "trained_rate": noise_rate(clean, trained)}
 
 
 def run_facts(cfg: DictConfig, datamodule, noise: dict, variant: Optional[str]) -> dict:
     """What the summary reports of the run as it was built: method, data, noise, seed, corrupted inputs."""
     choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
     method = choices.get("method", cfg.method._target_.rsplit(".", 1)[-1]) + (f"[{variant}]" if variant else "")
-    clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
+    clean, noisy = datamodule.clean_labels.numpy(), _drawn_labels(datamodule)
     facts = {"method": method, "data": cfg.data.name,
              "noise": {"name": choices.get("noise", cfg.noise._target_.rsplit(".", 1)[-1]),
                        **OmegaConf.to_container(cfg.noise, resolve=True), "realized_rate": noise["rate"],
@@ -120,6 +137,8 @@ def run_facts(cfg: DictConfig, datamodule, noise: dict, variant: Optional[str]) 
                        "checksum": noise["checksum"], "transition_matrix": transition_matrix(
                            clean, noisy, num_classes=datamodule.num_classes).round(4).tolist()},
              "seed": cfg.seed}
+    if datamodule.review is not None:
+        facts["review"] = review_facts(datamodule)
     if datamodule.inputs_record:
         facts["inputs"] = {k: v for k, v in datamodule.inputs_record.items() if k != "permutation"}
     return facts
@@ -171,7 +190,11 @@ def write_run_files(cfg: DictConfig, trainer: pl.Trainer, datamodule, noise: dic
     if resume:  # resuming in its own directory: metrics.csv continues
         keep_metrics_before(run_dir, resume, trainer.loggers)
     clean, noisy = datamodule.clean_labels.numpy(), datamodule.noisy_labels.numpy()
-    save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy, num_classes=datamodule.num_classes)
+    reviewed = {} if datamodule.review is None else {  # the labels trained on (noisy), beside those given
+        "given": _drawn_labels(datamodule), "dropped": ~np.isin(np.arange(len(noisy)), np.concatenate(
+            [datamodule.train_indices.numpy(), datamodule.val_indices.numpy()]))}
+    save_noisy_labels(run_dir / "noisy_labels.npz", clean=clean, noisy=noisy, num_classes=datamodule.num_classes,
+                      **reviewed)
     if datamodule.inputs_record:  # data.inputs: what reproduces the corrupted inputs
         with atomic_write(run_dir / "inputs.npz") as f:
             np.savez(f, **{k: np.asarray(v) for k, v in datamodule.inputs_record.items()})

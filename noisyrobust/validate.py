@@ -149,6 +149,10 @@ def check_data(data: DictConfig) -> None:
     val = data.get("val_fraction")
     if val is not None and (not _number(val) or not 0 <= val < 1):
         raise UserError(f"data.val_fraction={val!r} is not a share of the training set in [0, 1)")
+    if data.get("review_file"):
+        from noisyrobust.data.review_file import check_review_file
+
+        check_review_file(data.review_file)
 
 
 def check_stages(stages, data: DictConfig) -> None:

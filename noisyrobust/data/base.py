@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from lightning.pytorch import LightningDataModule
 
+from noisyrobust.data.review_file import apply_review, check_same_labels, read_review
 from noisyrobust.errors import UserError
 
 
@@ -25,6 +26,9 @@ class NoisyLabelsDataModule(LightningDataModule):
     fuses_steps = False  # whether the training batches can come several to a call (TensorBatches)
     strong_views = True  # whether with_views can make a strong view (device-resident batches)
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
+    review_file = None  # data.review_file: a person's decisions (RUN/review.csv), applied by apply_review
+    review = None  # the Review applied
+    given_labels = None  # with a review: the drawn labels, before it (noisy_labels: the labels trained on)
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
         """Noisy labels, drawn once from the clean ones with ``noise_seed`` (noise is data, not a training trick), and the
@@ -37,6 +41,21 @@ class NoisyLabelsDataModule(LightningDataModule):
         perm = torch.from_numpy(np.random.default_rng(self.split_seed).permutation(len(clean)))
         n_val = int(round(self.val_fraction * len(clean)))
         self.val_indices, self.train_indices = perm[:n_val].sort().values, perm[n_val:].sort().values
+
+    def apply_review(self) -> None:
+        """``data.review_file``: relabelled samples train on their new label, dropped ones leave the training
+        (and validation) split; indices stay global. Refused before anything changes when the file belongs to
+        other data (an index out of range, an unknown class, other labels)."""
+        if not self.review_file or self.review is not None:
+            return
+        noisy = self.noisy_labels.numpy()
+        review = read_review(self.review_file, num_samples=len(noisy), num_classes=self.num_classes)
+        check_same_labels(review, noisy, str(self.review_file))
+        trained, dropped = apply_review(noisy, review)
+        self.given_labels, self.noisy_labels = self.noisy_labels, torch.as_tensor(trained, dtype=torch.long)
+        keep = torch.from_numpy(~dropped)
+        self.train_indices, self.val_indices = (i[keep[i]] for i in (self.train_indices, self.val_indices))
+        self.review = review
 
     def check_world_size(self, world_size: int) -> None:
         """``batch_size`` is the global batch: each of the ``world_size`` processes takes an equal share."""

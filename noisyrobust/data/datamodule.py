@@ -27,7 +27,8 @@ class NoisyDataModule(NoisyLabelsDataModule):
                  eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
                  normalize: bool = True, mean: Sequence[float] = (), std: Sequence[float] = (),
                  augment: bool = False, crop_padding: int = 4, flip: bool = True, drop_last: bool = True,
-                 inputs: str = "none", input_signal: float = 0.0, shuffle_seed: Optional[int] = None):
+                 inputs: str = "none", input_signal: float = 0.0, shuffle_seed: Optional[int] = None,
+                 review_file: Optional[str] = None):
         super().__init__()
         self.inputs = check_inputs(inputs, in_memory_images=True, data_name=name, signal=input_signal)
         self.input_signal = input_signal
@@ -42,6 +43,7 @@ class NoisyDataModule(NoisyLabelsDataModule):
         self.augment, self.crop_padding, self.flip = augment, crop_padding, flip
         # the training order's seed; by default the noise seed's (Arpit et al.'s runs vary it with the labels fixed)
         self.shuffle_seed = noise_seed if shuffle_seed is None else shuffle_seed
+        self.review_file = review_file  # applied by build_data (apply_review), after the labels are drawn
         mean_t = torch.tensor(mean, dtype=torch.float32) if normalize else None
         std_t = torch.tensor(std, dtype=torch.float32) if normalize else None
         if normalize and (len(mean) != in_channels or len(std) != in_channels):

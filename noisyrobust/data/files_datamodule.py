@@ -49,6 +49,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
                  split_seed: int = 0, num_workers: Optional[int] = None, verify_images: bool = True,
                  skip_bad_images: bool = False, drop_last: bool = True, verified_labels: bool = True,
                  inputs: str = "none", clean_validation: bool = False, shuffle_seed: Optional[int] = None,
+                 review_file: Optional[str] = None,
                  classes: Optional[Sequence[str]] = None):
         super().__init__()
         check_inputs(inputs, in_memory_images=False, data_name=name)
@@ -69,6 +70,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.name, self.root, self.reader, self.noise, self.noise_seed = name, root, reader, noise, noise_seed
         self.classes = classes  # data.classes: the class list the reader holds the files to (data=folder)
         self.shuffle_seed = noise_seed if shuffle_seed is None else shuffle_seed  # the training order's seed
+        self.review_file = review_file  # applied by build_data (apply_review), after the labels are drawn
         self.num_classes, self.in_channels, self.image_size = num_classes, in_channels, image_size
         self.batch_size, self.eval_batch_size, self.drop_last = batch_size, eval_batch_size, drop_last
         self.samples_per_epoch, self.class_balanced = samples_per_epoch, class_balanced

@@ -36,6 +36,8 @@ class TrainingDynamics(torch.nn.Module):
         self.pending_epoch: Optional[int] = None  # an epoch recorded but not folded yet
         self._queue: List[tuple] = []  # (index, logits, given) of recorded batches not written to ``epoch`` yet
         self.trajectories: Dict[str, List[np.ndarray]] = {"epoch": [], "loss": [], "margin": [], "correct": []}
+        self.peak: Optional[dict] = None  # the aggregates as they stood at the noisy validation accuracy's peak
+        self.peak_epoch, self.peak_accuracy = -1, float("-inf")
 
     WRITE_EVERY = 256  # queued batches: bounds the memory the queue holds on to
 
@@ -88,30 +90,56 @@ class TrainingDynamics(torch.nn.Module):
                 self.trajectories[name].append(row.numpy())
             self.trajectories["epoch"].append(int(epoch))
 
+    AGGREGATES = ("presentations", "loss_sum", "margin_sum", "first_margin", "forgetting", "prob_sum",
+                  "last_correct", "first_learned")
+
+    @torch.no_grad()
+    def observe_validation(self, accuracy: float, epoch: int) -> None:
+        """The noisy validation split's accuracy after ``epoch``: at a new maximum the aggregates are copied.
+        That peak marks the onset of memorization without clean labels: accuracy on noisy held-out labels
+        rises while the network learns the clean pattern and falls once it fits the wrong training labels
+        (Arpit et al. 2017; Pleiss et al. 2020 average margins only before memorization)."""
+        if accuracy > self.peak_accuracy:
+            self.peak = {n: getattr(self, n).clone() for n in self.AGGREGATES}
+            self.peak_epoch, self.peak_accuracy = int(epoch), float(accuracy)
+
     def scores(self) -> Dict[str, np.ndarray]:
-        """The free scores, each oriented higher = more likely mislabelled; NaN for never-trained rows."""
-        n = self.presentations.double()
-        unseen = self.presentations == 0
-        out = {"loss": self.loss_sum / n,
-               "aum": -area_under_margin(self.margin_sum, self.first_margin, self.presentations),
-               "forgetting": forgetting_events(self.forgetting, self.first_learned, self.presentations).double(),
-               "first_learned": first_learned_epoch(self.first_learned, self.presentations).double()}
+        """The free scores, each oriented higher = more likely mislabelled; NaN for never-trained rows; and
+        each again as ``early_<score>`` over the epochs up to the validation peak (all epochs without one)."""
+        out = self._scores(self.presentations, self.loss_sum, self.margin_sum, self.first_margin, self.forgetting,
+                           self.first_learned)
+        a = self.peak or {n: getattr(self, n) for n in self.AGGREGATES}
+        early = self._scores(a["presentations"], a["loss_sum"], a["margin_sum"], a["first_margin"], a["forgetting"],
+                             a["first_learned"])
+        return {**out, **{f"early_{k}": v for k, v in early.items()}}
+
+    @staticmethod
+    def _scores(presentations, loss_sum, margin_sum, first_margin, forgetting, first_learned) -> Dict[str, np.ndarray]:
+        unseen = presentations == 0
+        out = {"loss": loss_sum / presentations.double(),
+               "aum": -area_under_margin(margin_sum, first_margin, presentations),
+               "forgetting": forgetting_events(forgetting, first_learned, presentations).double(),
+               "first_learned": first_learned_epoch(first_learned, presentations).double()}
         return {k: v.masked_fill(unseen, float("nan")).cpu().numpy() for k, v in out.items()}
 
-    def mean_probabilities(self) -> np.ndarray:
-        """Mean softmax over the presentations (rows of never-trained samples are NaN)."""
-        return (self.prob_sum / self.presentations.double()[:, None]).cpu().numpy()
+    def mean_probabilities(self, *, early: bool = False) -> np.ndarray:
+        """Mean softmax over the presentations (rows of never-trained samples are NaN); ``early``: over the
+        epochs up to the validation peak, before the wrong labels are fitted."""
+        a = (self.peak or {"prob_sum": self.prob_sum, "presentations": self.presentations}) if early else \
+            {"prob_sum": self.prob_sum, "presentations": self.presentations}
+        return (a["prob_sum"] / a["presentations"].double()[:, None]).cpu().numpy()
 
     # -- checkpoints: the aggregates, any epoch not folded yet, and the trajectories --------------------
     def state(self) -> dict:
-        names = ["presentations", "loss_sum", "margin_sum", "first_margin", "forgetting", "prob_sum",
-                 "last_correct", "first_learned"]
+        names = self.AGGREGATES
         self._write_queue()
         pending = {n: getattr(self.epoch, n).cpu() for n in (*self.epoch.names, "seen")}
         trajectories = {k: torch.as_tensor(np.stack(v)) if k != "epoch" and v else list(v)
                         for k, v in self.trajectories.items()}  # tensors: checkpoints load with weights_only
         return {"aggregates": {n: getattr(self, n).cpu() for n in names}, "pending": pending,
-                "pending_epoch": self.pending_epoch, "trajectories": trajectories}
+                "pending_epoch": self.pending_epoch, "trajectories": trajectories,
+                "peak": None if self.peak is None else {n: v.cpu() for n, v in self.peak.items()},
+                "peak_epoch": self.peak_epoch, "peak_accuracy": self.peak_accuracy}
 
     def load_state(self, state: dict) -> None:
         for name, value in state["aggregates"].items():
@@ -119,5 +147,8 @@ class TrainingDynamics(torch.nn.Module):
         for name, value in state["pending"].items():
             getattr(self.epoch, name).copy_(value)
         self.pending_epoch, self._queue = state["pending_epoch"], []
+        device = self.presentations.device
+        self.peak = None if state.get("peak") is None else {n: v.to(device) for n, v in state["peak"].items()}
+        self.peak_epoch, self.peak_accuracy = state.get("peak_epoch", -1), state.get("peak_accuracy", float("-inf"))
         self.trajectories = {k: [r.numpy() for r in v] if torch.is_tensor(v) else list(v)
                              for k, v in state["trajectories"].items()}

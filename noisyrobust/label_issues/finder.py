@@ -26,7 +26,10 @@ from noisyrobust.label_issues.table import detection_by_score, issue_table, writ
 from noisyrobust.per_sample.passes import training_set_pass
 
 log = logging.getLogger(__name__)
-FREE_SCORES = ("loss", "aum", "forgetting", "first_learned")  # from the training step's own forward
+# from the training step's own forward; early_*: the same over the epochs up to the noisy validation accuracy's
+# peak (the onset of memorization, read without clean labels), which holds however long the run trains
+FREE_SCORES = ("loss", "aum", "forgetting", "first_learned",
+               "early_loss", "early_aum", "early_forgetting", "early_first_learned")
 EXTRA_SCORES = ("vog", "cl", "cg", "self_influence", "influence")  # each costs passes or trainings of its own
 SCORES = FREE_SCORES + EXTRA_SCORES
 
@@ -37,7 +40,7 @@ class LabelIssues(SummaryCallback):
     into the trainer's ``default_root_dir`` (the run directory). Its state travels in checkpoints, so a
     resumed run writes the same table."""
 
-    def __init__(self, *, scores=(), default_score: str = "aum", keep_trajectories: bool = False,
+    def __init__(self, *, scores=(), default_score: str = "early_aum", keep_trajectories: bool = False,
                  vog_checkpoints: int = 5, cv_folds: int = 5, cv_epochs: int = 10, self_influence_epochs: int = 10,
                  cg_ratio: float = 1.0, cg_repeats: int = 1, cg_max_gb: float = 4.0, seed: int = 0,
                  model=None, optimizer=None, influence_iterations: int = 100, influence_top_k: int = 20,
@@ -108,6 +111,11 @@ class LabelIssues(SummaryCallback):
         if batch_idx + 1 == trainer.num_training_batches:  # before validation and checkpointing, on every rank
             self._end_epoch(trainer, pl_module)
 
+    def on_validation_end(self, trainer, pl_module) -> None:
+        accuracy = trainer.callback_metrics.get("val/acc")
+        if not trainer.sanity_checking and accuracy is not None and self.dynamics is not None:
+            self.dynamics.observe_validation(float(accuracy), trainer.current_epoch)
+
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         self._end_epoch(trainer, pl_module)  # a no-op when the last batch already folded the epoch
 
@@ -162,7 +170,7 @@ class LabelIssues(SummaryCallback):
         scores = self.dynamics.scores()
         method_scores = {name: np.asarray(v, dtype=np.float64) for name, v in pl_module.label_issue_scores().items()}
         scores.update(method_scores)  # the method's own per-sample scores (ELR's targets, SOP's u and v)
-        mean_probs = self.dynamics.mean_probabilities()
+        mean_probs = self.dynamics.mean_probabilities(early=True)  # the network's guess before it memorizes
         suggested = np.where(np.isnan(mean_probs).any(1), given, np.nan_to_num(mean_probs).argmax(1))
         if not trainer.is_global_zero:  # the refits and the kernel run once, on rank 0, which writes the files
             return {}
@@ -180,7 +188,8 @@ class LabelIssues(SummaryCallback):
             for logger in trainer.loggers:
                 logger.log_metrics(metrics, step=trainer.global_step)
                 logger.save()
-        return {"default_score": self.default_score, "scores": self.scores + list(method_scores), "rows": len(rows),
+        return {"default_score": self.default_score, "validation_peak_epoch": self.dynamics.peak_epoch,
+                "scores": self.scores + list(method_scores), "rows": len(rows),
                 "flagged_by_suggestion": int((table["suggested_label"] != table["given_label"]).sum()),
                 "detection": detection, "files": [p.name for p in files]}
 

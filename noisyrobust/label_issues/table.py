@@ -98,7 +98,10 @@ def format_label_issues(report) -> list:
     if not report:
         return []
     files = " + ".join(report["files"])
-    lines = [f"label issues: {files}, {report['rows']} training samples ordered by {report['default_score']}; "
+    peak = report.get("validation_peak_epoch", -1)
+    early = f" (epochs 0..{peak}, up to the validation peak)" if report["default_score"].startswith("early_") \
+        and peak >= 0 else ""
+    lines = [f"label issues: {files}, {report['rows']} training samples ordered by {report['default_score']}{early}; "
              f"{report['flagged_by_suggestion']} have a suggested label other than the given one"]
     if report["detection"] is None:
         lines.append("detection quality left out: no training sample is known to have a wrong label (a user's own "

@@ -56,13 +56,16 @@ def labels_checksum(labels) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
 
 
-def save_noisy_labels(path, *, clean, noisy, num_classes) -> None:
-    """Write `clean`, `noisy` and their `transition_matrix` to an .npz at ``path``, atomically."""
+def save_noisy_labels(path, *, clean, noisy, num_classes, given=None, dropped=None) -> None:
+    """Write `clean`, `noisy` and their `transition_matrix` to an .npz at ``path``, atomically. A run trained
+    on a review (data.review_file) also keeps the labels it was `given` before it and the `dropped` mask;
+    `noisy` then holds the labels trained on."""
     path = Path(path)
     matrix = transition_matrix(clean, noisy, num_classes=num_classes)
+    extra = {} if given is None else {"given": np.asarray(given, dtype=np.int64), "dropped": np.asarray(dropped, bool)}
     with atomic_write(path) as f:
         np.savez(f, clean=np.asarray(clean, dtype=np.int64), noisy=np.asarray(noisy, dtype=np.int64),
-                 transition_matrix=matrix)
+                 transition_matrix=matrix, **extra)
 
 
 def load_noisy_labels(path) -> dict[str, np.ndarray]:

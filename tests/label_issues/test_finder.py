@@ -18,7 +18,8 @@ from noisyrobust.label_issues.table import read_issue_table
 from noisyrobust.errors import UserError
 from noisyrobust.noise import load_noisy_labels
 
-FREE = ["loss", "aum", "forgetting", "first_learned"]
+FREE = ["loss", "aum", "forgetting", "first_learned", "early_loss", "early_aum", "early_forgetting",
+        "early_first_learned"]
 
 
 def diagnose(run_dir):
@@ -36,7 +37,7 @@ def test_every_run_writes_the_table_sorted_oriented_and_its_detection_quality(tm
     table = read_issue_table(run / "label_issues.csv")
     labels = load_noisy_labels(run / "noisy_labels.npz")
     assert len(table["index"]) == 1293 and len(set(table["index"].tolist())) == 1293  # the training split
-    assert np.all(np.diff(table["aum"]) <= 0)  # most suspicious first by the default score
+    assert np.all(np.diff(table["early_aum"]) <= 0)  # most suspicious first by the default score
     assert table["given_label"].tolist() == labels["noisy"][table["index"]].tolist()
     assert table["is_noisy"].tolist() == (labels["noisy"] != labels["clean"])[table["index"]].astype(int).tolist()
     # oriented higher = more suspicious: the wrong labels score higher on average by every free score
@@ -45,7 +46,7 @@ def test_every_run_writes_the_table_sorted_oriented_and_its_detection_quality(tm
         assert table[name][noisy].mean() > table[name][~noisy].mean(), name
     summary = json.loads((run / "summary.json").read_text())
     report = summary["label_issues"]
-    assert report["default_score"] == "aum" and report["scores"] == FREE and report["rows"] == 1293
+    assert report["default_score"] == "early_aum" and report["scores"] == FREE and report["rows"] == 1293
     assert set(report["detection"]) == set(FREE) and set(report["detection"]["aum"]) == {"auroc", "ap", "precision_at_k"}
     with (run / "metrics.csv").open() as f:
         logged = [row for row in csv.DictReader(f) if row.get("detect/aum/auroc")]
@@ -55,7 +56,7 @@ def test_every_run_writes_the_table_sorted_oriented_and_its_detection_quality(tm
 
 def test_the_default_score_finds_the_wrong_labels_of_sym04_on_the_digits(fit):
     summary, _ = fit("noise=sym0.4", "trainer.max_epochs=20")
-    assert summary["label_issues"]["detection"]["aum"]["auroc"] > 0.9
+    assert summary["label_issues"]["detection"]["early_aum"]["auroc"] > 0.9
 
 
 def test_a_resumed_run_writes_the_table_and_trajectories_of_an_uninterrupted_one(fit):

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from noisyrobust.errors import UserError, find_user_error
 from noisyrobust.hyperparameters import declared_types, scalar_kind
+from noisyrobust.label_issues.finder import FREE_SCORES
 from noisyrobust.validate import check_config
 
 def last_checkpoint(out):
@@ -51,9 +52,9 @@ def test_the_label_issue_table_holds_the_methods_own_columns(method_runs, method
     summary, out = method_runs(method)["full"]
     header = next(csv.reader((out / "label_issues.csv").open()))
     scores = summary["label_issues"]["scores"]
-    assert scores[:4] == ["loss", "aum", "forgetting", "first_learned"]
+    assert scores[:len(FREE_SCORES)] == list(FREE_SCORES)
     assert set(scores) <= set(header)
-    own = scores[4:]  # the method's label_issue_scores, oriented higher = more suspicious
+    own = scores[len(FREE_SCORES):]  # the method's label_issue_scores, oriented higher = more suspicious
     rows = list(csv.DictReader((out / "label_issues.csv").open()))
     for name in own:
         values = np.array([float(r[name]) for r in rows if r[name] not in ("", "nan")])

@@ -1,0 +1,5 @@
+import sys
+
+from noisyrobust.review import main
+
+sys.exit(main())
