@@ -118,6 +118,8 @@ def run_facts(cfg: DictConfig, datamodule, noise: dict, variant: Optional[str]) 
              "seed": cfg.seed}
     if datamodule.inputs_record:
         facts["inputs"] = {k: v for k, v in datamodule.inputs_record.items() if k != "permutation"}
+    if datamodule.corpus_facts:
+        facts["corpus"] = datamodule.corpus_facts
     return facts
 
 

@@ -25,6 +25,7 @@ class NoisyLabelsDataModule(LightningDataModule):
     fuses_steps = False  # whether the training batches can come several to a call (TensorBatches)
     strong_views = True  # whether with_views can make a strong view (device-resident batches)
     inputs_record = None  # data.inputs: {"kind", "seed", "checksum"[, "permutation"]} of corrupted inputs
+    corpus_facts: dict = {}  # what summary.json reports of a corpus built by the reader (data=python_names)
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
         """Noisy labels, drawn once from the clean ones with ``noise_seed`` (noise is data, not a training trick), and the

@@ -1,13 +1,16 @@
-"""Classifier networks; each takes in_channels, num_classes and image_size as keyword arguments."""
+"""Classifier networks; each takes in_channels, num_classes and image_size as keyword arguments (the token
+networks: vocab_size, num_classes and, for positions, max_length)."""
 
 from noisyrobust.models.alexnet import SmallAlexNet
 from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
 from noisyrobust.models.mlp import MLP
 from noisyrobust.models.pretrained import ResNet18, ResNet50
 from noisyrobust.models.resnet import PreActResNet18, ResNet32, ResNet34, ResNet44
+from noisyrobust.models.tokens import BagOfTokens, TokenTransformer
 
 __all__ = [
     "MLP",
+    "BagOfTokens",
     "SCECNN",
     "CoteachingCNN",
     "JoCoRCNN",
@@ -19,4 +22,5 @@ __all__ = [
     "ResNet44",
     "ResNet50",
     "SmallAlexNet",
+    "TokenTransformer",
 ]
