@@ -18,6 +18,16 @@ def model_name(run: Run) -> str:
     return str(run.cfg("model._target_", "?")).rsplit(".", 1)[-1]
 
 
+def is_ce(run: Run) -> bool:
+    """Plain cross-entropy (``method=ce``), also where the run was composed without Hydra's choices."""
+    return run.summary.get("method") == "ce" or (str(run.cfg("method._target_", "")).endswith(".Standard") and
+                                                 str(run.cfg("method.loss._target_", "")).endswith(".CrossEntropy"))
+
+
+def method_name(run: Run) -> str:
+    return "ce" if is_ce(run) else str(run.summary.get("method", "?"))
+
+
 def epochs_to(series: tuple, level: float):
     """The first epoch whose value is at or above ``level`` (None if never)."""
     return next((int(e) for e, v in zip(*series) if v >= level), None)
@@ -39,7 +49,7 @@ def late_losses(run: Run):
 def run_line(run: Run) -> str:
     train, test = run.series("train/acc", x="epoch"), run.series("test/acc", x="epoch")
     fit = epochs_to(train, FITTED)
-    return (f"  {model_name(run):16s} {run.summary.get('method', '?'):10s} rate {run.noise_rate:.2f}: "
+    return (f"  {model_name(run):16s} {method_name(run):10s} rate {run.noise_rate:.2f}: "
             f"train acc last {train[1][-1]:.3f} (best {max(train[1]):.3f}), test acc last {test[1][-1]:.3f} "
             f"(best {max(test[1]):.3f}); epochs to fit {fit if fit is not None else 'never'} of {len(train[1])}")
 
@@ -47,7 +57,7 @@ def run_line(run: Run) -> str:
 def draw(root: Path) -> list:
     runs = [r for r in load_runs(root) if r.summary.get("data") == "python_names" and r.series("test/acc", x="epoch")[1]
             and r.series("train/acc", x="epoch")[1]]
-    ce = [r for r in runs if r.summary.get("method") == "ce"]
+    ce = [r for r in runs if is_ce(r)]
     require(ce, "code memorization runs (data=python_names, method=ce)", root,
             "python train.py -m experiment=code_memorization/bag_of_tokens hydra.sweep.dir=DIR")
     models = sorted({model_name(r) for r in ce})
@@ -90,11 +100,11 @@ def draw(root: Path) -> list:
                 title="clean vs noisy samples, late in training")
     loss_ax.legend(fontsize=6)
     paths = [save(fig, out / "code_memorization.png")]
-    robust = sorted((r for r in runs if r.noise_rate == 0.5), key=lambda r: (model_name(r), r.summary["method"]))
-    if len({r.summary["method"] for r in robust}) > 1:
+    robust = sorted((r for r in runs if r.noise_rate == 0.5), key=lambda r: (model_name(r), method_name(r)))
+    if len({method_name(r) for r in robust}) > 1:
         paths.append(draw_methods(robust, out / "code_memorization_methods.png"))
         lines.append("  at 50% noise, test accuracy last / best epoch:")
-        lines += [f"    {model_name(r):16s} {r.summary['method']:12s} {r.summary.get('test_acc_last', float('nan')):.3f} / "
+        lines += [f"    {model_name(r):16s} {method_name(r):12s} {r.summary.get('test_acc_last', float('nan')):.3f} / "
                   f"{r.summary.get('test_acc_best_test_selected', float('nan')):.3f}" for r in robust]
     print("\n".join(lines))
     return paths
@@ -105,7 +115,7 @@ def draw_methods(runs: list, path: Path) -> Path:
     x = np.arange(len(runs))
     ax.bar(x - 0.2, [r.summary.get("test_acc_last", np.nan) for r in runs], 0.4, label="last epoch")
     ax.bar(x + 0.2, [r.summary.get("test_acc_best_test_selected", np.nan) for r in runs], 0.4, label="best epoch")
-    ax.set_xticks(x, [f"{r.summary['method']}\n{model_name(r)}" for r in runs], fontsize=6)
+    ax.set_xticks(x, [f"{method_name(r)}\n{model_name(r)}" for r in runs], fontsize=6)
     ax.set(ylabel="clean test accuracy", ylim=(0, 1), title="robust methods at 50% label noise")
     ax.legend(fontsize=7)
     return save(fig, path)
