@@ -106,3 +106,17 @@ def test_bag_of_tokens_features_are_each_rows_token_frequencies_without_padding(
     expected = np.zeros((2, 5))
     expected[0, 3], expected[0, 2], expected[1, 4] = 2 / 3, 1 / 3, 1.0
     np.testing.assert_allclose(bag_of_tokens(tokens, 5).numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["data=python_names"], "data=python_names holds token sequences: use model=bag_of_tokens or "
+                            "model=token_transformer, not MLP"),
+    (["model=bag_of_tokens"], "model BagOfTokens reads token sequences (data=python_names), and data=digits holds images"),
+])
+def test_token_data_and_image_networks_refuse_each_other_before_anything_runs(tmp_path, overrides, message):
+    from conftest import compose_cfg
+
+    from noisyrobust.validate import check_config
+    with pytest.raises(UserError) as error:
+        check_config(compose_cfg(tmp_path / "run", *overrides))
+    assert str(error.value) == message
