@@ -7,8 +7,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from noisyrobust.data.datamodule import NoisyDataModule
 from noisyrobust.data.base import NoisyLabelsDataModule
+from noisyrobust.data.datamodule import NoisyDataModule
 from noisyrobust.errors import UserError
 from noisyrobust.models.tokens import PAD
 
@@ -83,7 +83,7 @@ class TokenDataModule(NoisyDataModule):
                  max_length: int, batch_size: int, noise: Optional[Callable] = None, noise_seed: int = 0,
                  eval_batch_size: int = 1024, val_fraction: float = 0.1, split_seed: int = 0,
                  drop_last: bool = True, strong_drop: float = 0.15, shuffle_seed: Optional[int] = None):
-        NoisyLabelsDataModule.__init__(self)
+        NoisyLabelsDataModule.__init__(self)  # not NoisyDataModule's: no channels, image size or normalization
         if batch_size < 1 or eval_batch_size < 1:
             raise UserError(f"data.batch_size={batch_size} and data.eval_batch_size={eval_batch_size} must be >= 1")
         if not 0.0 <= val_fraction < 1.0:

@@ -5,7 +5,6 @@ then writes to DIR: modelpred.json (parameter error on unseen subsets, the group
 AUROCs, run times), group_removal.csv, memorization.npz and modelpred.png. The trailing arguments are the
 training config's overrides: the same data, noise and seed as `python train.py ...` give the same labels."""
 import argparse
-import csv
 import json
 import sys
 import time
