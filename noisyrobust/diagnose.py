@@ -98,7 +98,7 @@ def confusion(rows: np.ndarray, cols: np.ndarray, num_classes: int) -> np.ndarra
 
 def preview_images(run_dir: Path, indices: np.ndarray) -> tuple:
     """(the training images ``indices`` of the run's dataset, read again from its saved config, None), or
-    (None, why they are left out)."""
+    (None, why they are left out). Token data gives a line of text per sample instead of an image."""
     import hydra
     from omegaconf import OmegaConf
 
@@ -151,7 +151,8 @@ def write_plots(run_dir: Path) -> tuple:
     if images is None:
         left_out.append(f"image grid left out: {why}")
     else:
-        draw("most_suspicious", plots.suspicious_grid, images, {k: v[:GRID] for k, v in table.items()})
+        grid = plots.suspicious_grid if isinstance(images, np.ndarray) else plots.suspicious_text  # token data: text
+        draw("most_suspicious", grid, images, {k: v[:GRID] for k, v in table.items()})
     return written, left_out
 
 

@@ -141,6 +141,8 @@ def run_facts(cfg: DictConfig, datamodule, noise: dict, variant: Optional[str]) 
         facts["review"] = review_facts(datamodule)
     if datamodule.inputs_record:
         facts["inputs"] = {k: v for k, v in datamodule.inputs_record.items() if k != "permutation"}
+    if datamodule.corpus_facts:
+        facts["corpus"] = datamodule.corpus_facts
     return facts
 
 

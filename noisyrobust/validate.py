@@ -155,6 +155,16 @@ def check_data(data: DictConfig) -> None:
         check_review_file(data.review_file)
 
 
+def check_model_reads_the_data(cfg: DictConfig) -> None:
+    """Token data (``data.vocab_size``: data=python_names) needs a token network, and images an image network."""
+    tokens, token_model = "vocab_size" in cfg.data, "vocab_size" in cfg.model
+    if tokens != token_model:
+        data, model = cfg.data.get("name", "?"), str(cfg.model.get("_target_", "?")).rsplit(".", 1)[-1]
+        raise UserError(f"data={data} holds token sequences: use model=bag_of_tokens or model=token_transformer, "
+                        f"not {model}" if tokens else
+                        f"model {model} reads token sequences (data=python_names), and data={data} holds images")
+
+
 def check_stages(stages, data: DictConfig) -> None:
     """The values of the stages before the fit (``stages.*``), checked before any of them trains."""
     stages = stages or {}
@@ -184,6 +194,7 @@ def check_config(cfg: DictConfig, *, gpu_available=None) -> None:
     check_seed("seed", cfg.seed)
     if cfg.noise.get("seed") is not None:
         check_seed("noise.seed", cfg.noise.seed)
+    check_model_reads_the_data(cfg)
     for node in ("noise", "data", "method", "model", "optimizer", "scheduler", "trainer", "stages", "callbacks"):
         if OmegaConf.select(cfg, node, throw_on_resolution_failure=False) is not None:
             check_finite(cfg[node], node)

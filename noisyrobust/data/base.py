@@ -29,6 +29,7 @@ class NoisyLabelsDataModule(LightningDataModule):
     review_file = None  # data.review_file: a person's decisions (RUN/review.csv), applied by apply_review
     review = None  # the Review applied
     given_labels = None  # with a review: the drawn labels, before it (noisy_labels: the labels trained on)
+    corpus_facts: dict = {}  # what summary.json reports of a corpus built by the reader (data=python_names)
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
         """Noisy labels, drawn once from the clean ones with ``noise_seed`` (noise is data, not a training trick), and the

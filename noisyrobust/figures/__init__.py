@@ -8,7 +8,7 @@ from pathlib import Path
 from noisyrobust.errors import UserError
 
 FIGURES = ("zhang", "sparsity", "susceptibility", "slingshot", "reinit", "memorize", "arpit_first_epoch",
-           "arpit_fit_time", "arpit_dropout")
+           "arpit_fit_time", "arpit_dropout", "code_memorization")
 
 
 def draw_figure(name: str, root: Path) -> list:

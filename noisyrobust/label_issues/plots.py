@@ -127,3 +127,18 @@ def suspicious_grid(images: np.ndarray, table: Dict[str, np.ndarray], path: Path
                      fontsize=7, color=color)
     fig.suptitle("most suspicious: index: given → suggested (red: known wrong)", fontsize=9)
     return save(fig, path)
+
+
+def suspicious_text(lines: list, table: Dict[str, np.ndarray], path: Path) -> Path:
+    """The most suspicious training samples of a token dataset, one line each in place of a thumbnail
+    (for code: the file and the definition's first line), after index: given -> suggested; red: known wrong."""
+    k = len(lines)
+    fig, ax = plt.subplots(figsize=(11, 0.6 + 0.24 * k))
+    ax.axis("off")
+    for i, line in enumerate(lines):
+        color = "red" if table["is_noisy"][i] == 1 else "black"
+        text = f"#{table['index'][i]}: {table['given_label'][i]}→{table['suggested_label'][i]}   {line}"
+        ax.text(0, 1 - (i + 0.5) / k, text[:150], fontsize=7, family="monospace", color=color,
+                transform=ax.transAxes, va="center")
+    ax.set_title("most suspicious: index: given → suggested (red: known wrong)", fontsize=9)
+    return save(fig, path)

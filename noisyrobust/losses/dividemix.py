@@ -22,11 +22,23 @@ def refined_labels(onehot: torch.Tensor, probs: torch.Tensor, clean_prob: torch.
     return sharpen(w * onehot + (1 - w) * probs, temperature)
 
 
+class MixedTokens(tuple):
+    """mixup of token sequences (DivideMix, ELR+), which cannot be averaged as ids: (tokens, partners, lam),
+    mixed by the token models in their embedding space, λ e(x) + (1 - λ) e(x[perm]) (Guo, Mao & Zhang 2019,
+    "Augmenting data with mixup for sentence classification")."""
+
+    def __new__(cls, tokens: torch.Tensor, partners: torch.Tensor, lam: float):
+        return super().__new__(cls, (tokens, partners, lam))
+
+
 def mixmatch(inputs: torch.Tensor, targets: torch.Tensor, *, lam: float,
              perm: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     """Mixup with λ' = max(λ, 1 - λ) (rows stay closest to their own input): x' = λ' x + (1 - λ') x[perm],
-    likewise the targets."""
+    likewise the targets. Token ids (integer inputs) cannot be averaged: they come back as ``MixedTokens``,
+    which the token networks mix in their embedding space."""
     lam = max(lam, 1.0 - lam)
+    if not inputs.is_floating_point():
+        return MixedTokens(inputs, inputs[perm], lam), lam * targets + (1 - lam) * targets[perm]
     return lam * inputs + (1 - lam) * inputs[perm], lam * targets + (1 - lam) * targets[perm]
 
 

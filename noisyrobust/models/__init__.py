@@ -1,4 +1,5 @@
-"""Classifier networks; each takes in_channels, num_classes and image_size as keyword arguments."""
+"""Classifier networks; each takes in_channels, num_classes and image_size as keyword arguments (the token
+networks: vocab_size, num_classes and, for positions, max_length)."""
 
 from noisyrobust.models.alexnet import SmallAlexNet
 from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
@@ -6,9 +7,11 @@ from noisyrobust.models.mlp import MLP
 from noisyrobust.models.pretrained import ResNet18, ResNet50
 from noisyrobust.models.resnet import CifarResNet18, PreActResNet18, ResNet32, ResNet34, ResNet44
 from noisyrobust.models.timm_model import timm_model
+from noisyrobust.models.tokens import BagOfTokens, TokenTransformer
 
 __all__ = [
     "MLP",
+    "BagOfTokens",
     "CifarResNet18",
     "SCECNN",
     "CoteachingCNN",
@@ -22,4 +25,5 @@ __all__ = [
     "ResNet50",
     "SmallAlexNet",
     "timm_model",
+    "TokenTransformer",
 ]
