@@ -2,14 +2,17 @@
 
 from noisyrobust.models.alexnet import SmallAlexNet
 from noisyrobust.models.cnn import SCECNN, CoteachingCNN, JoCoRCNN, LeNet
+from noisyrobust.models.inception_resnet import InceptionResNetV2
 from noisyrobust.models.mlp import MLP
 from noisyrobust.models.pretrained import ResNet18, ResNet50
 from noisyrobust.models.resnet import PreActResNet18, ResNet32, ResNet34, ResNet44
+from noisyrobust.models.vgg import VGG19BN
 
 __all__ = [
     "MLP",
     "SCECNN",
     "CoteachingCNN",
+    "InceptionResNetV2",
     "JoCoRCNN",
     "LeNet",
     "PreActResNet18",
@@ -19,4 +22,5 @@ __all__ = [
     "ResNet44",
     "ResNet50",
     "SmallAlexNet",
+    "VGG19BN",
 ]
