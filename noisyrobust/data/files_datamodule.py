@@ -106,9 +106,10 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         elif files.reference_rate is not None:
             self.reference_noise_rate = files.reference_rate
             log.info("%s: noise rate %.4f as the release measures it", self.name, self.reference_noise_rate)
-        log.info("%s: %d training (%d of them validation), %d %s and %d test images; clean labels known for %d",
+        more = "".join(f", {len(paths)} {name}" for name, (paths, _) in files.more_tests.items())
+        log.info("%s: %d training (%d of them validation), %d %s and %d test images%s; clean labels known for %d",
                  self.name, len(clean), len(self.val_indices), 0 if files.val_paths is None else len(files.val_paths),
-                 "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
+                 "clean validation", len(files.test_paths), more, int((clean != UNKNOWN).sum()))
         self.files = files
 
     def preview(self, indices, size: int = 64) -> np.ndarray:
