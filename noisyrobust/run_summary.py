@@ -72,7 +72,8 @@ def format_summary(s: dict) -> str:
         lines.append(f"test top-5 accuracy %: last {100 * s['test_acc_top5_last']:.2f} | mean of last {epochs} "
                      f"{100 * s['test_acc_top5_mean_last10']:.2f}")
     for name in sorted(k[:-len("_acc_last")] for k in s if k.endswith("_acc_last") and k != "test_acc_last"):
-        parts = [f"last {100 * s[f'{name}_acc_last']:.2f}", f"mean of last {epochs} {100 * s[f'{name}_acc_mean_last10']:.2f}"]
+        parts = [f"last {100 * s[f'{name}_acc_last']:.2f}",
+                 f"mean of last {epochs} {100 * s[f'{name}_acc_mean_last10']:.2f}"]
         if f"{name}_acc_top5_last" in s:
             parts.append(f"top-5 last {100 * s[f'{name}_acc_top5_last']:.2f}")
         lines.append(f"{name.replace('_', ' ')} accuracy % (a further test set): " + " | ".join(parts))

@@ -62,8 +62,8 @@ def _imagenet(folder: Path, num_classes: int) -> tuple[list[str], np.ndarray]:
     missing = [str(folder / "val" / str(c)) for c in range(num_classes) if not (folder / "val" / str(c)).is_dir()]
     if missing:
         raise UserError(f"ILSVRC 2012 validation images missing: neither {listed} nor the class folders "
-                        f"{first_few(missing)}; download ILSVRC2012_img_val.tar from {IMAGENET_URL}, sort its images into "
-                        "val/<class index>/ (WebVision's label order) or list them in imagenet_val.txt, and set "
+                        f"{first_few(missing)}; download ILSVRC2012_img_val.tar from {IMAGENET_URL}, sort its images "
+                        "into val/<class index>/ (WebVision's label order) or list them in imagenet_val.txt, and set "
                         "data.reader.imagenet_root to that folder")
     paths, labels = [], []
     for c in range(num_classes):

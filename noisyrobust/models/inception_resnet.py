@@ -50,7 +50,8 @@ class Residual(nn.Module):
 def block_a(scale: float = 0.17) -> Residual:  # 35 x 35 x 320
     return Residual(320, Branches(conv(320, 32, 1),
                                   nn.Sequential(conv(320, 32, 1), conv(32, 32, 3, padding=1)),
-                                  nn.Sequential(conv(320, 32, 1), conv(32, 48, 3, padding=1), conv(48, 64, 3, padding=1))),
+                                  nn.Sequential(conv(320, 32, 1), conv(32, 48, 3, padding=1),
+                                                conv(48, 64, 3, padding=1))),
                     128, scale)
 
 
