@@ -10,6 +10,7 @@ the image-file datasets' (``load_rgb``) once, into memory.
 """
 import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,8 @@ def _read_folder(folder: Path) -> tuple[torch.Tensor, torch.Tensor]:
                         f"{first_few(bad)}")
     if not names:
         raise UserError(f"Animal-10N folder {folder} holds no image (expected <label>_<number>.jpg files)")
-    decoded = [np.asarray(load_rgb(str(folder / name))) for name in names]
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:  # PIL decodes without the GIL
+        decoded = list(pool.map(lambda name: np.asarray(load_rgb(str(folder / name))), names))
     other = [f"{n} ({x.shape[1]}x{x.shape[0]})" for n, x in zip(names, decoded) if x.shape != (SIZE, SIZE, 3)]
     if other:
         raise UserError(f"{folder}: {len(other)} images are not {SIZE}x{SIZE}: {first_few(other)}; Animal-10N's "
