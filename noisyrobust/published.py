@@ -79,6 +79,13 @@ PUBLISHED = {
     ("ce", "cifar10n", "human", "random1"): "85.02 best (UNVERIFIED)",
     ("ce", "cifar10n", "human", "worse"): "77.69 best (UNVERIFIED)",
     ("ce", "cifar100n", "human", "noisy"): "55.50 best (UNVERIFIED)",
+    # mini WebVision (50 classes): WebVision val top-1 / top-5; ILSVRC 2012 val top-1 / top-5
+    ("dividemix", "webvision", "human", "noisy"): "77.32 / 91.64; ImageNet 75.20 / 90.84 (third-party copies; "
+                                                  "ImageNet top-5 UNVERIFIED)",
+    ("elr_plus", "webvision", "human", "noisy"): "77.78 / 91.68; ImageNet 70.29 / 89.76 (UNVERIFIED)",
+    ("ce", "food101n", "human", "noisy"): "81.44 (CleanNet's baseline, UNVERIFIED)",
+    ("ce", "animal10n", "human", "noisy"): "79.4 ± 0.14 (UNVERIFIED)",
+    ("coteaching", "animal10n", "human", "noisy"): "80.2 ± 0.13 (UNVERIFIED)",
 }
 
 

@@ -23,6 +23,10 @@ from noisyrobust.published import published
 
 COLUMNS = [("test_acc_last", "last"), ("test_acc_mean_last10", "mean last 10"),
            ("test_acc_at_best_val", "at best val"), ("select/precision", "label precision")]
+# shown where some run has them: top-5 accuracy (more than 10 classes) and a dataset's further test set
+# (WebVision's ILSVRC 2012 validation images), at the last epoch
+OPTIONAL_COLUMNS = [("test_acc_top5_last", "top-5 last"), ("test_imagenet_acc_last", "ImageNet last"),
+                    ("test_imagenet_acc_top5_last", "ImageNet top-5 last")]
 ALWAYS = ("data", "noise", "method")  # a run's identity, shown even when the sweep does not vary it
 # config sections and groups that do not change what a run learns
 IGNORED = ("paths", "logger", "callbacks", "diagnostics", "hydra", "ckpt_path")
@@ -133,12 +137,13 @@ def report(root: Path) -> str:
     groups = defaultdict(list)
     for settings, summary in runs:
         groups[tuple(settings.get(k, "-") for k in (*ALWAYS, *varying))].append((settings, summary))
-    header = [*ALWAYS, *shown, "runs"] + [name for _, name in COLUMNS] + ["published"]
+    columns = COLUMNS + [(k, name) for k, name in OPTIONAL_COLUMNS if any(s.get(k) is not None for _, s in runs)]
+    header = [*ALWAYS, *shown, "runs"] + [name for _, name in columns] + ["published"]
     rows, found = [], []
     for _, members in sorted(groups.items()):
         settings = members[0][0]
         key = [settings.get(k, "-") for k in (*ALWAYS, *shown)]
-        rows.append(key + [str(len(members))] + [fmt([s.get(k) for _, s in members]) for k, _ in COLUMNS]
+        rows.append(key + [str(len(members))] + [fmt([s.get(k) for _, s in members]) for k, _ in columns]
                     + [published(settings["method"], settings["data"], members[0][1]["noise"]) or "-"])
         scores = [(s.get("label_issues") or {}).get("scores") or [] for _, s in members]
         for score in dict.fromkeys(x for names in scores for x in names):

@@ -56,7 +56,7 @@ def format_summary(s: dict) -> str:
     realized = noise["realized_rate"]
     realized = f"{realized:.3f}" if realized == realized else "unknown"  # NaN: no clean labels known
     if "reference_rate" in noise:
-        realized += f"; {noise['reference_rate']:.3f} on the images labelled both ways"
+        realized += f"; {noise['reference_rate']:.3f} as measured in the release"
     lines = [f"\n{s['method']} on {s['data']}, noise {noise['name']} "
              f"(realized {realized}), seed {s['seed']}, {s.get('epochs', 0)} epochs "
              f"in {s['wall_time_s']:.0f}s"]
@@ -67,6 +67,16 @@ def format_summary(s: dict) -> str:
             parts.append(f"at best val (epoch {s['best_val_epoch']}) {100 * s['test_acc_at_best_val']:.2f}")
         parts.append(f"best, test-selected {100 * s['test_acc_best_test_selected']:.2f}")
         lines.append("test accuracy %: " + " | ".join(parts))
+    epochs = s.get("test_acc_mean_epochs", 10)
+    if "test_acc_top5_last" in s:
+        lines.append(f"test top-5 accuracy %: last {100 * s['test_acc_top5_last']:.2f} | mean of last {epochs} "
+                     f"{100 * s['test_acc_top5_mean_last10']:.2f}")
+    for name in sorted(k[:-len("_acc_last")] for k in s if k.endswith("_acc_last") and k != "test_acc_last"):
+        parts = [f"last {100 * s[f'{name}_acc_last']:.2f}",
+                 f"mean of last {epochs} {100 * s[f'{name}_acc_mean_last10']:.2f}"]
+        if f"{name}_acc_top5_last" in s:
+            parts.append(f"top-5 last {100 * s[f'{name}_acc_top5_last']:.2f}")
+        lines.append(f"{name.replace('_', ' ')} accuracy % (a further test set): " + " | ".join(parts))
     lines += format_label_issues(s.get("label_issues"))
     lines.append(f"run directory: {s['run_dir']}")
     return "\n".join(lines)

@@ -202,3 +202,87 @@ def write_cifar_n(path, clean, *, hundred=False, coarse=None, seed=0):
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(obj, path)
     return sets
+
+
+def write_webvision(root, *, num_classes=12, per_class=3, val_per_class=2, imagenet="folders", seed=0):
+    """A miniature WebVision 1.0 release in its layout: ``info/train_filelist_google.txt`` (``google/q<k>/<n>.jpg
+    LABEL``), ``info/val_filelist.txt`` (``val<n>.jpg LABEL``) with ``val_images_256/``, ``info/synsets.txt``,
+    and the ILSVRC 2012 validation images of the classes in ``imagenet/``: ``val/<label>/`` folders
+    (DivideMix's layout, ``imagenet="folders"``) or ``imagenet_val.txt`` + ``val/`` (ELR+'s, ``"list"``).
+    Lines of classes beyond ``num_classes`` (12, 999) are listed without images: the reader drops them."""
+    rng = np.random.default_rng(seed)
+    root = Path(root)
+    train = [(f"google/q{c + 1:04d}/{c * 100 + i}.jpg", c) for c in range(num_classes) for i in range(per_class)]
+    train = [train[i] for i in rng.permutation(len(train))]
+    val = [(f"val{c * 10 + i:06d}.jpg", c) for c in range(num_classes) for i in range(val_per_class)]
+    net = [(f"ILSVRC2012_val_{c * 10 + i:08d}.JPEG", c) for c in range(num_classes) for i in range(val_per_class)]
+    for path, _ in train:
+        write_jpeg(root / path, rng)
+    for name, _ in val:
+        write_jpeg(root / "val_images_256" / name, rng)
+    lines = lambda pairs: "".join(f"{p} {c}\n" for p, c in pairs)  # noqa: E731
+    (root / "info").mkdir(parents=True, exist_ok=True)
+    beyond = [(f"google/q{num_classes + 1:04d}/1.jpg", num_classes), ("google/q1000/1.jpg", 999)]
+    (root / "info" / "train_filelist_google.txt").write_text(lines(train + beyond))
+    (root / "info" / "val_filelist.txt").write_text(lines(val + [("val099999.jpg", 999)]))
+    (root / "info" / "synsets.txt").write_text("".join(f"n{c:08d} class {c}\n" for c in range(1000)))
+    for name, c in net:
+        write_jpeg(root / "imagenet" / "val" / (str(c) if imagenet == "folders" else "") / name, rng)
+    if imagenet == "list":
+        (root / "imagenet" / "imagenet_val.txt").write_text(lines(net + [("ILSVRC2012_val_00099999.JPEG", 999)]))
+    return {"train": [p for p, _ in train], "noisy": np.array([c for _, c in train]),
+            "val": [f"val_images_256/{n}" for n, _ in val], "val_labels": np.array([c for _, c in val]),
+            "imagenet": sorted(net, key=lambda pair: (pair[1], pair[0]))}
+
+
+FOOD_CLASSES = [f"food_{i:03d}" for i in range(101)]
+
+
+def write_food101n(root, food101_root, *, used=12, per_class=3, test_per_class=2, seed=0):
+    """A miniature Food-101N release (``meta/classes.txt`` with its header, ``meta/imagelist.tsv``,
+    ``meta/verified_train.tsv``, ``meta/verified_val.tsv``, ``images/<class>/<name>.jpg``) and Food-101
+    (``meta/classes.txt``, ``meta/test.txt``, ``images/<class>/<id>.jpg``): 101 classes, images in the first
+    ``used``. The first image of each class is verified right (1), the second wrong (0), the third not at all;
+    the verified files also list one image outside imagelist.tsv, as the release does."""
+    rng = np.random.default_rng(seed)
+    root, food101 = Path(root), Path(food101_root)
+    keys = [f"{FOOD_CLASSES[c]}/{c:02d}{i}abcdef.jpg" for c in range(used) for i in range(per_class)]
+    tests = [f"{FOOD_CLASSES[c]}/{1000 + c * 10 + i}" for c in range(used) for i in range(test_per_class)]
+    for key in keys:
+        write_jpeg(root / "images" / key, rng)
+    for key in tests:
+        write_jpeg(food101 / "images" / f"{key}.jpg", rng)
+    for folder in (root / "meta", food101 / "meta"):
+        folder.mkdir(parents=True, exist_ok=True)
+    (root / "meta" / "classes.txt").write_text("class_name\n" + "".join(f"{n}\n" for n in FOOD_CLASSES))
+    (food101 / "meta" / "classes.txt").write_text("".join(f"{n}\n" for n in FOOD_CLASSES))
+    (root / "meta" / "imagelist.tsv").write_text("class_name/key\n" + "".join(f"{k}\n" for k in keys))
+    verification = {k: 1 - i % per_class for i, k in enumerate(keys) if i % per_class < 2}
+    half = len(keys) // 2
+    tsv = lambda ks: "class_name/key\tverification_label\n" + "".join(  # noqa: E731
+        f"{k}\t{verification[k]}\n" for k in ks if k in verification)
+    (root / "meta" / "verified_train.tsv").write_text(tsv(keys[:half]) + f"{FOOD_CLASSES[50]}/outside.jpg\t0\n")
+    (root / "meta" / "verified_val.tsv").write_text(tsv(keys[half:]))
+    (food101 / "meta" / "test.txt").write_text("".join(f"{k}\n" for k in tests))
+    noisy = np.array([c for c in range(used) for _ in range(per_class)])
+    clean = np.array([n if verification.get(k) == 1 else -1 for k, n in zip(keys, noisy)])
+    return {"train": [f"images/{k}" for k in keys], "noisy": noisy, "clean": clean,
+            "test": [str(food101 / "images" / f"{k}.jpg") for k in tests],
+            "test_labels": np.array([c for c in range(used) for _ in range(test_per_class)]),
+            "verified_wrong": (sum(1 - v for v in verification.values()) + 1) / (len(verification) + 1)}
+
+
+def write_animal10n(root, *, per_class=3, test_per_class=2, seed=0):
+    """A miniature Animal-10N release: ``training/`` and ``testing/`` holding 64x64 JPEGs ``<label>_<n>.jpg``.
+    Returns the labels in file-name order, and each split's images as decoded (uint8, N x 64 x 64 x 3)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for split, n in (("training", per_class), ("testing", test_per_class)):
+        names = sorted(f"{c}_{rng.integers(10000, 99999)}{i}.jpg" for c in range(10) for i in range(n))
+        for name in names:
+            write_jpeg(Path(root) / split / name, rng, size=64)
+        out[split] = np.array([int(name.split("_")[0]) for name in names])
+        out[f"{split}_images"] = np.stack([np.asarray(Image.open(Path(root) / split / m).convert("RGB")) for m in names])
+    return out

@@ -1,5 +1,6 @@
 """`python -m noisyrobust.report DIR` aggregates the summary.json of a sweep's runs, one row per setting."""
 import json
+import re
 import subprocess
 import sys
 
@@ -104,3 +105,20 @@ def test_report_puts_the_published_number_beside_ours(tmp_path):
     out = subprocess.run([sys.executable, "-m", "noisyrobust.report", str(tmp_path)], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0].split()[-1] == "published" and out[1].endswith("94.6 best / 94.4 last")
+
+
+def test_report_shows_top5_and_imagenet_columns_only_where_runs_have_them(tmp_path):
+    from noisyrobust.report import report
+
+    write_run(tmp_path / "0", method="dividemix", seed=1, last=0.70, mean10=0.69, precision=0.9)
+    summary = json.loads((tmp_path / "0" / "summary.json").read_text())
+    summary.update(data="webvision", noise={"name": "human_noise", "_target_": "noisyrobust.noise.human_noise"},
+                   test_acc_top5_last=0.91, test_imagenet_acc_last=0.65, test_imagenet_acc_top5_last=0.88)
+    (tmp_path / "0" / "summary.json").write_text(json.dumps(summary))
+    lines = report(tmp_path).splitlines()
+    header, row = (re.split(r"\s{2,}", line.strip()) for line in lines[:2])
+    assert header[-4:] == ["top-5 last", "ImageNet last", "ImageNet top-5 last", "published"]
+    assert row[-4:-1] == ["91.00 ± 0.00", "65.00 ± 0.00", "88.00 ± 0.00"] and row[-1].startswith("77.32 / 91.64; ImageNet 75.20")
+    write_run(tmp_path / "1", method="ce", seed=1, last=0.5, mean10=0.5, precision=0.5)
+    (tmp_path / "0" / "summary.json").unlink()
+    assert "top-5" not in report(tmp_path).splitlines()[0]

@@ -10,6 +10,7 @@ from lightning.pytorch import LightningDataModule
 
 from noisyrobust.data.review_file import apply_review, check_same_labels, read_review
 from noisyrobust.errors import UserError
+from noisyrobust.noise import UNKNOWN
 
 
 class NoisyLabelsDataModule(LightningDataModule):
@@ -33,7 +34,12 @@ class NoisyLabelsDataModule(LightningDataModule):
 
     def _draw_labels(self, clean: np.ndarray, context: dict) -> None:
         """Noisy labels, drawn once from the clean ones with ``noise_seed`` (noise is data, not a training trick), and the
-        validation split: a fixed share (``split_seed``) of the noisy training set."""
+        validation split: a fixed share (``split_seed``) of the noisy training set. Where clean labels are
+        unknown (-1: Clothing1M, Food-101N, Animal-10N), only the released noisy labels (noise=human) can be used."""
+        if (clean == UNKNOWN).any() and "human_labels" not in context:
+            raise UserError(f"data={self.name}: the clean labels of {int((clean == UNKNOWN).sum())} of its "
+                            f"{len(clean)} training images are unknown, so no noise can be injected into "
+                            "them; train on its released noisy labels with noise=human")
         rng = np.random.default_rng(self.noise_seed)
         noisy = clean.copy() if self.noise is None else self.noise(clean, num_classes=self.num_classes, rng=rng,
                                                                    **context)

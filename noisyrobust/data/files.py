@@ -54,6 +54,12 @@ class FileSet:
     reference_labels : tuple of np.ndarray or None
         (clean, noisy) labels of every image the release labels both ways, in the training set or not:
         where the training set's own clean labels are unknown, its noise can be measured only there.
+    reference_rate : float or None
+        The noise rate the release measures otherwise (Food-101N: the share of its human-verified images
+        whose label was judged wrong), where no image has both labels.
+    more_tests : dict of str to (np.ndarray, np.ndarray)
+        Further clean test sets ``{name: (paths, labels)}``, scored beside ``test`` under their own name
+        (WebVision's ``test_imagenet``: the ILSVRC 2012 validation images of its classes).
     """
 
     root: Path
@@ -66,31 +72,43 @@ class FileSet:
     val_labels: Optional[np.ndarray] = None
     human_labels: dict = field(default_factory=dict)
     reference_labels: Optional[tuple] = None
+    reference_rate: Optional[float] = None
+    more_tests: dict = field(default_factory=dict)
 
     def __post_init__(self):
         for split in self.splits():
-            paths, labels = getattr(self, f"{split}_paths"), getattr(self, f"{split}_labels")
+            paths, labels = self.paths(split), self.labels(split)
             assert paths.dtype.kind == "S" and labels.dtype == np.int64 and paths.shape == labels.shape, split
         assert all(len(v) == len(self.train_paths) for v in self.human_labels.values())
+        assert not {"train", "val", "test"} & set(self.more_tests)
 
     def splits(self) -> list[str]:
-        """The splits present, of ``train``, ``val``, ``test``."""
-        return ["train"] + [s for s in ("val", "test") if getattr(self, f"{s}_paths") is not None]
+        """The splits present: ``train``, then ``val``, ``test`` where given, then the further test sets."""
+        return ["train"] + [s for s in ("val", "test") if getattr(self, f"{s}_paths") is not None] + [*self.more_tests]
+
+    def paths(self, split: str) -> np.ndarray:
+        return self.more_tests[split][0] if split in self.more_tests else getattr(self, f"{split}_paths")
+
+    def labels(self, split: str) -> np.ndarray:
+        return self.more_tests[split][1] if split in self.more_tests else getattr(self, f"{split}_labels")
 
     def path(self, split: str, i: int) -> str:
-        return os.path.join(self.root, os.fsdecode(getattr(self, f"{split}_paths")[i]))
+        return os.path.join(self.root, os.fsdecode(self.paths(split)[i]))
 
     def without(self, drop: dict) -> "FileSet":
         """A copy without the positions ``drop[split]`` (arrays of int) of each split."""
-        changes = {}
+        changes, more = {}, dict(self.more_tests)
         for split, positions in drop.items():
-            keep = np.ones(len(getattr(self, f"{split}_paths")), dtype=bool)
+            keep = np.ones(len(self.paths(split)), dtype=bool)
             keep[positions] = False
-            changes[f"{split}_paths"] = getattr(self, f"{split}_paths")[keep]
-            changes[f"{split}_labels"] = getattr(self, f"{split}_labels")[keep]
+            if split in more:
+                more[split] = (self.paths(split)[keep], self.labels(split)[keep])
+                continue
+            changes[f"{split}_paths"] = self.paths(split)[keep]
+            changes[f"{split}_labels"] = self.labels(split)[keep]
             if split == "train":
                 changes["human_labels"] = {k: v[keep] for k, v in self.human_labels.items()}
-        return dataclasses.replace(self, **changes)
+        return dataclasses.replace(self, **changes, more_tests=more)
 
 
 # -- the check before training ------------------------------------------------------------------------

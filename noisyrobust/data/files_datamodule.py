@@ -100,18 +100,18 @@ class ImageFileDataModule(NoisyLabelsDataModule):
             files = self._hold_out_test(files)
         clean = files.train_labels
         context = {} if self.noise is None else self._noise_context(human_labels=files.human_labels)
-        if (clean == UNKNOWN).any() and "human_labels" not in context:
-            raise UserError(f"data={self.name}: the clean labels of {int((clean == UNKNOWN).sum())} of its "
-                            f"{len(clean)} training images are unknown, so no noise can be injected into "
-                            "them; train on its released noisy labels with noise=human")
         self._draw_labels(clean, context)
         if files.reference_labels is not None:
             self.reference_noise_rate = noise_rate(*files.reference_labels)
             log.info("%s: noise rate %.4f measured on the %d images labelled both ways in the release",
                      self.name, self.reference_noise_rate, len(files.reference_labels[0]))
-        log.info("%s: %d training (%d of them validation), %d %s and %d test images; clean labels known for %d",
+        elif files.reference_rate is not None:
+            self.reference_noise_rate = files.reference_rate
+            log.info("%s: noise rate %.4f as the release measures it", self.name, self.reference_noise_rate)
+        more = "".join(f", {len(paths)} {name}" for name, (paths, _) in files.more_tests.items())
+        log.info("%s: %d training (%d of them validation), %d %s and %d test images%s; clean labels known for %d",
                  self.name, len(clean), len(self.val_indices), 0 if files.val_paths is None else len(files.val_paths),
-                 "clean validation", len(files.test_paths), int((clean != UNKNOWN).sum()))
+                 "clean validation", len(files.test_paths), more, int((clean != UNKNOWN).sum()))
         self.files = files
 
     def preview(self, indices, size: int = 64) -> np.ndarray:
@@ -122,13 +122,12 @@ class ImageFileDataModule(NoisyLabelsDataModule):
 
     def _without_bad_images(self, files: FileSet) -> FileSet:
         workers = self._workers(devices=1)
-        bad = {split: find_bad_images(files.root, getattr(files, f"{split}_paths"), decode=self.verify_images,
-                                      workers=workers) for split in files.splits()}
-        named = [f"{os.fsdecode(getattr(files, f'{s}_paths')[i])} ({why})" for s, found in bad.items()
-                 for i, why in found]
+        bad = {split: find_bad_images(files.root, files.paths(split), decode=self.verify_images, workers=workers)
+               for split in files.splits()}
+        named = [f"{os.fsdecode(files.paths(s)[i])} ({why})" for s, found in bad.items() for i, why in found]
         if not named:
             return files
-        total = sum(len(getattr(files, f"{s}_paths")) for s in files.splits())
+        total = sum(len(files.paths(s)) for s in files.splits())
         what = f"{len(named)} of the {total} images under {files.root} are missing or cannot be decoded"
         if not self.skip_bad_images:
             raise UserError(f"{what}: {first_few(named)}; data.skip_bad_images=true leaves them out")
@@ -136,7 +135,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         self.skipped_images = len(named)
         files = files.without({s: np.array([i for i, _ in found], dtype=np.int64) for s, found in bad.items()})
         for split in files.splits():
-            if not len(getattr(files, f"{split}_paths")):
+            if not len(files.paths(split)):
                 raise UserError(f"data={self.name}: no {split} image left after skipping the bad ones")
         return files
 
@@ -171,7 +170,7 @@ class ImageFileDataModule(NoisyLabelsDataModule):
         f = self.files
         if split == "train":
             return ImageFileDataset(f.root, f.train_paths, self.noisy_labels.numpy(), transform)
-        return ImageFileDataset(f.root, getattr(f, f"{split}_paths"), getattr(f, f"{split}_labels"), transform)
+        return ImageFileDataset(f.root, f.paths(split), f.labels(split), transform)
 
     def train_dataloader(self):
         rank, world = self._rank_world()
@@ -197,9 +196,10 @@ class ImageFileDataModule(NoisyLabelsDataModule):
 
     @property
     def eval_names(self) -> list:
-        """What each validation dataloader holds, in order: the validation set (if any), then the test set."""
+        """What each validation dataloader holds, in order: the validation set (if any), the test set, then the
+        dataset's further test sets (WebVision's ``test_imagenet``)."""
         has_val = self.files.val_paths is not None or len(self.val_indices) > 0
-        return (["val"] if has_val else []) + ["test"]
+        return (["val"] if has_val else []) + ["test", *self.files.more_tests]
 
     def val_dataloader(self):
         return [self._eval_loader(name) for name in self.eval_names]

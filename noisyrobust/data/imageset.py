@@ -14,7 +14,8 @@ class ImageSet:
         uint8 (float32 on the 0-255 scale for Gaussian inputs), shape (N, C, H, W); train and test share
         C, H and W.
     train_labels, test_labels : torch.Tensor
-        int64, shape (N,), values in ``0 .. len(classes) - 1``.
+        int64, shape (N,), values in ``0 .. len(classes) - 1``; -1 where a training image's clean label is
+        unknown (Animal-10N: its released labels are the noisy ones, in ``extra['human_labels']``).
     classes : tuple of str
         Class names in label order.
     extra : dict
@@ -30,13 +31,13 @@ class ImageSet:
 
     def __post_init__(self):
         """Assert the invariants; readers raise UserError for bad files before building one."""
-        for images, labels in ((self.train_images, self.train_labels),
-                               (self.test_images, self.test_labels)):
+        for images, labels, lowest in ((self.train_images, self.train_labels, -1),  # -1: unknown (Animal-10N)
+                                       (self.test_images, self.test_labels, 0)):
             # float32 on the same 0-255 scale: synthetic inputs (data.inputs=gaussian)
             assert images.dtype in (torch.uint8, torch.float32) and images.dim() == 4, (images.dtype, images.shape)
             assert labels.dtype == torch.int64 and labels.dim() == 1, (labels.dtype, labels.shape)
             assert len(images) == len(labels) > 0, (len(images), len(labels))
-            assert 0 <= int(labels.min()) and int(labels.max()) < len(self.classes)
+            assert lowest <= int(labels.min()) and int(labels.max()) < len(self.classes)
         assert self.train_images.shape[1:] == self.test_images.shape[1:]
 
     @property

@@ -23,6 +23,11 @@ from noisyrobust.models.compile import has_convolutions
 from noisyrobust.optim import frozen_running_stats, scaled_lr
 from noisyrobust.per_sample.state import frozen_rows
 
+# the evaluation sets a datamodule may name in eval_names: the validation split, the clean test set and the
+# further test sets of a dataset that has them (WebVision's ILSVRC 2012 validation images)
+EVAL_SPLITS = ("val", "test", "test_imagenet")
+TOP5_ABOVE = 10  # classes above which top-5 accuracy is logged too
+
 
 class Observation(NamedTuple):
     """One step's logits of the first network by global sample index, and the labels it trained on."""
@@ -64,7 +69,12 @@ class NoisyLabelModule(LightningModule):
         # checks would scan every evaluation batch again
         self.eval_acc = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, average="micro",
                                                                                validate_args=False)
-                                                            for _ in nets) for split in ("val", "test")})
+                                                            for _ in nets) for split in EVAL_SPLITS})
+        # top-5 accuracy beside top-1 where there are more than 10 classes (WebVision's, Food-101N's tables)
+        self.eval_top5 = nn.ModuleDict({split: nn.ModuleList(MulticlassAccuracy(num_classes, top_k=5, average="micro",
+                                                                                validate_args=False)
+                                                             for _ in nets) for split in EVAL_SPLITS}) \
+            if num_classes > TOP5_ABOVE else None
         self.history: list = []
         self.automatic_optimization = False  # training_step below runs the update
         # this epoch's sum of batch-size-weighted losses and the count of updates before the first non-finite one
@@ -290,8 +300,11 @@ class NoisyLabelModule(LightningModule):
     def validation_step(self, batch, batch_idx: int, dataloader_idx: int = 0) -> None:
         x, y, _ = batch
         split = self.trainer.datamodule.eval_names[dataloader_idx]
-        for net, acc in zip(self.nets, self.eval_acc[split]):
-            acc.update(net(x).argmax(1), y)
+        for i, (net, acc) in enumerate(zip(self.nets, self.eval_acc[split])):
+            logits = net(x)
+            acc.update(logits.argmax(1), y)
+            if self.eval_top5 is not None:
+                self.eval_top5[split][i].update(logits, y)
 
     def on_validation_epoch_end(self) -> None:
         record = {"epoch": self.current_epoch}
@@ -302,6 +315,10 @@ class NoisyLabelModule(LightningModule):
                 record.update({f"{split}/acc_net{i + 1}": a for i, a in enumerate(accs)})
             for acc in self.eval_acc[split]:
                 acc.reset()
+            if self.eval_top5 is not None:
+                record[f"{split}/acc_top5"] = torch.stack([acc.compute() for acc in self.eval_top5[split]]).mean()
+                for acc in self.eval_top5[split]:
+                    acc.reset()
         for key, value in record.items():
             if key != "epoch":
                 self.log(key, value, prog_bar=key in ("val/acc", "test/acc"), add_dataloader_idx=False,

@@ -72,3 +72,19 @@ def test_per_network_test_keys_get_their_last_value():
 
 def test_empty_history_gives_empty_summary():
     assert summarize_history([]) == {}
+
+
+def test_top5_and_a_further_test_set_are_summarized_as_test_acc_is():
+    h = history()
+    for i, entry in enumerate(h):
+        entry["test/acc_top5"] = 0.9 - 0.01 * i
+        entry["test_imagenet/acc"] = 0.05 * i
+        entry["test_imagenet/acc_top5"] = 0.5
+    s = summarize_history(h)
+    assert math.isclose(s["test_acc_top5_last"], 0.9 - 0.11) and s["test_imagenet_acc_last"] == 0.05 * 11
+    # the last ten epochs (2..11): 0.05 * (2 + ... + 11) / 10 = 0.05 * 6.5
+    assert math.isclose(s["test_imagenet_acc_mean_last10"], 0.05 * 6.5, rel_tol=1e-12)
+    assert math.isclose(s["test_acc_top5_mean_last10"], 0.9 - 0.01 * 6.5, rel_tol=1e-12)
+    # at the first epoch of the best validation accuracy (3), as test_acc_at_best_val
+    assert s["test_imagenet_acc_at_best_val"] == 0.05 * 3 and math.isclose(s["test_acc_top5_at_best_val"], 0.87)
+    assert s["test_imagenet_acc_top5_last"] == 0.5 and "test_imagenet_acc_best_test_selected" not in s
