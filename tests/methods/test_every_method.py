@@ -12,13 +12,14 @@ import pytest
 import torch
 from conftest import compose_cfg, run_cli
 from hydra.utils import get_class, instantiate
-from method_configs import METHODS, fast, method_config
+from method_configs import METHODS, method_config
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from noisyrobust.errors import UserError, find_user_error
 from noisyrobust.hyperparameters import declared_types, scalar_kind
 from noisyrobust.label_issues.finder import FREE_SCORES
 from noisyrobust.validate import check_config
+
 
 def last_checkpoint(out):
     return torch.load(out / "checkpoints" / "last.ckpt", weights_only=False, map_location="cpu")
