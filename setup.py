@@ -8,5 +8,6 @@ CONFIG_GROUPS = ["noisyrobust.conf", *(f"noisyrobust.conf.{group}" for group in 
 setup(
     packages=[*find_namespace_packages(include=["noisyrobust", "noisyrobust.*"]), *CONFIG_GROUPS],
     package_dir={"noisyrobust.conf": "conf"},  # and so noisyrobust.conf.<group>: conf/<group>
-    package_data={group: ["*.yaml"] for group in CONFIG_GROUPS},
+    package_data={**{group: ["*.yaml"] for group in CONFIG_GROUPS}, "noisyrobust.review": ["page/*"]},  # and the
+    # review page's HTML, JS and CSS (one place for package data: pyproject's table would replace this one)
 )

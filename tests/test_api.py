@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import FAST
+from method_configs import METHODS
 
 from noisyrobust import Run, load_run, train
 from noisyrobust.errors import UserError
@@ -54,7 +55,7 @@ def test_two_runs_in_one_process_return_their_runs_and_leave_no_global_state(in_
 
 
 @pytest.mark.parametrize("overrides, line", [
-    (["method=jocr"], "unknown method 'jocr'; choose from: backward, ce, coteaching, coteaching_plus, dividemix"),
+    (["method=jocr"], f"unknown method 'jocr'; choose from: {', '.join(METHODS)}"),
     (["optimizer.lrr=3"], "unknown config key 'optimizer.lrr'; "),
     (["noise=sym0.4", "noise.rate=1.5"], "noise.rate=1.5 is not a number in [0, 1]"),  # the run's own checks
     (["-m", "method=ce,sce"], "train() takes overrides, not the flag -m"),

@@ -52,6 +52,9 @@ def test_a_wheel_installed_in_a_fresh_venv_trains_from_an_empty_directory(tmp_pa
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {n.removeprefix("noisyrobust/conf/") for n in names if n.startswith("noisyrobust/conf/")}
     assert shipped == {str(p.relative_to(ROOT / "conf")) for p in (ROOT / "conf").rglob("*.yaml")}
+    page = ROOT / "noisyrobust" / "review" / "page"  # the review page's files
+    assert {n for n in names if n.startswith("noisyrobust/review/page/")} == \
+        {f"noisyrobust/review/page/{p.name}" for p in page.iterdir()} != set()
 
     venv = fresh_venv(tmp_path)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # nothing of the checkout on the path

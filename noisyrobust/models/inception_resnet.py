@@ -99,6 +99,8 @@ class InceptionResNetV2(nn.Module):
             *[block_c() for _ in range(n_c - 1)], block_c(scale=1.0, relu=False),
             conv(2080, 1536, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.fc = nn.Linear(1536, num_classes)
+        last = len(self.features) - 3  # PES's renewal, from the output back: fc, the 1x1 conv, the last C block
+        self.renewable = (("fc",), (f"features.{last}",), (f"features.{last - 1}",))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.features(x))

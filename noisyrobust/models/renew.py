@@ -18,9 +18,8 @@ def renewable_groups(net: nn.Module, depth: int) -> List[Tuple[str, ...]]:
     groups = tuple(getattr(net, "renewable", ()))
     name = type(net).__name__
     if not groups:
-        raise UserError(f"model {name} names no layers to renew, which method=pes needs; use a network "
-                        "that does (mlp, lenet, cnn_coteaching, cnn_jocor, cnn_sce, small_alexnet, resnet*, "
-                        "preact_resnet18)")
+        raise UserError(f"model {name} names no layers to renew, which method=pes needs; every network of "
+                        "model= names them, and model=timm where timm names the architecture's classifier")
     if not 0 <= depth < len(groups):
         raise UserError(f"method.refine_depths holds {depth}, but model {name} can renew depths 0 to "
                         f"{len(groups) - 1} only (its groups from the output back: {list(groups)})")

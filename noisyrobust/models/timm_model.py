@@ -47,8 +47,20 @@ def timm_model(*, name: str, in_channels: int, num_classes: int, image_size: int
         raise UserError(f"timm's {name} refuses model.kwargs={dict(kwargs or {})}: {one_line(error)}") from error
     if path is not None:
         load_weights(net, path, name)
+    net.renewable = renewable(net)
     compile_in_place(net, compile)
     return net
+
+
+def renewable(net: nn.Module) -> tuple:
+    """PES's renewal groups (models.renew), from the output back: timm's classifier, then the stages its
+    ``feature_info`` names (the deepest first); none where the architecture names no classifier."""
+    head = _names(net.pretrained_cfg.get("classifier"))
+    if not head:
+        return ()
+    stages = [info["module"] for info in reversed(getattr(net, "feature_info", None) or ())]
+    stages = [s for s in dict.fromkeys(stages) if s and any(True for _ in net.get_submodule(s).parameters())]
+    return (head, *((s,) for s in stages))
 
 
 def _names(entry) -> tuple:

@@ -36,6 +36,9 @@ class BagOfTokens(nn.Module):
             width = h
         layers.append(nn.Linear(width, num_classes))
         self.head = nn.Sequential(*layers)
+        # PES's renewal, from the output back (models.renew): the linear layers, then the embedding
+        self.renewable = (*((f"head.{i}",) for i in reversed(range(len(layers))) if isinstance(layers[i], nn.Linear)),
+                          ("embed",))
 
     def pooled(self, tokens: Tensor) -> Tensor:
         return masked_mean(self.embed(tokens), tokens != PAD)
@@ -62,6 +65,9 @@ class TokenTransformer(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(embed_dim)
         self.head = nn.Linear(embed_dim, num_classes)
+        # PES's renewal, from the output back (models.renew): the head, then the encoder layers (the last with the norm)
+        self.renewable = (("head",), (f"encoder.layers.{layers - 1}", "norm"),
+                          *((f"encoder.layers.{i}",) for i in reversed(range(layers - 1))))
 
     def embedded(self, tokens: Tensor) -> Tensor:
         return self.embed(tokens) + self.position[:tokens.shape[1]]

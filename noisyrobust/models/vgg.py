@@ -20,3 +20,5 @@ class VGG19BN(vgg.VGG):
         super().__init__(vgg.make_layers(vgg.cfgs["E"], batch_norm=True), num_classes=num_classes)
         if in_channels != 3:
             self.features[0] = nn.Conv2d(in_channels, 64, kernel_size=3, padding=1)
+        # PES's renewal, from the output back (models.renew): the three fully connected layers
+        self.renewable = (("classifier.6",), ("classifier.3",), ("classifier.0",))

@@ -43,7 +43,7 @@ def test_every_new_method_trains_through_the_cli(tmp_path):
     (["method=dividemix", "method.warmup_epochs=1", "method.net2=null"], "method=dividemix needs two networks"),
     (["method=sop", "method.lr_u=0"], "method.lr_u=0 and method.lr_v=10.0 must both be > 0"),
     (["method=sop_plus", "data=folder", "data.root=IMAGES", "model=mlp", "data.resize=32", "data.crop=28",
-      "data.num_workers=0", "data.batch_size=4"], "a strong view (method=sop_plus) needs a dataset held in memory"),
+      "data.num_workers=0", "data.batch_size=4"], "a strong view (method=sop_plus, promix, disc) needs a dataset held in memory"),
     (["method=coteaching_plus", "method.no_disagreement=always"], "method.no_disagreement=always is unknown"),
 ])
 def test_bad_input_gets_one_line_and_nonzero_exit(tmp_path, args, message):

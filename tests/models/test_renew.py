@@ -14,9 +14,13 @@ from noisyrobust.models.renew import renew_layers, renewable_groups
 MODELS = sorted(p.stem for p in (ROOT / "conf" / "model").glob("*.yaml"))
 
 
+DATA = {"bag_of_tokens": ["data=python_names"], "token_transformer": ["data=python_names"],
+        "inception_resnet_v2": ["data=cifar10", "model.image_size=299"]}  # what each network reads
+
+
 def build(model: str, device: str = "cpu") -> nn.Module:
     with initialize_config_dir(str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=[f"model={model}", "data=cifar10"])
+        cfg = compose("config", overrides=[f"model={model}", *DATA.get(model, ["data=cifar10"])])
     if "pretrained" in cfg.model:
         cfg.model.pretrained = False
     with torch.device(device):  # "meta": the structure without the cost of initializing ResNet-50's weights
