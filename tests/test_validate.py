@@ -2,7 +2,7 @@
 checks (noisyrobust/validate.py, the run directory's, the CLI's) run before Hydra writes its config."""
 import pytest
 import torch
-from conftest import run_cli
+from conftest import refused, run_cli
 
 from noisyrobust.errors import UserError
 from noisyrobust.validate import check_seed
@@ -44,11 +44,20 @@ if not torch.cuda.is_available():
 def test_bad_input_gets_one_line_and_nothing_is_written(tmp_path, args, message):
     (tmp_path / "a_file").write_text("not a directory")
     (tmp_path / "nan_matrix.txt").write_text("\n".join(["nan " * 10] * 10))  # digits: 10 classes
-    r = run_cli(tmp_path / "run", *[a.format(tmp=tmp_path) for a in args])
+    line = refused(tmp_path / "run", *[a.format(tmp=tmp_path) for a in args])
+    assert message.format(tmp=tmp_path) in line
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["trainer.max_epoch=3"], "unknown config key 'trainer.max_epoch'"),  # checked before Hydra starts
+    (["noise=sym0.4", "noise.rate=nan"], "noise.rate=nan is not a finite number"),  # by the run, before it writes
+], ids=["before Hydra", "in the run"])
+def test_the_cli_prints_the_line_alone_and_exits_nonzero(tmp_path, args, message):
+    r = run_cli(tmp_path / "run", *args)
     lines = [line for line in r.stderr.strip().splitlines() if line.strip()]
-    assert r.returncode != 0
-    assert len(lines) == 1 and lines[0].startswith("error: ") and message.format(tmp=tmp_path) in lines[0], \
-        r.stderr[-2000:]
+    assert r.returncode == 1
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], r.stderr[-2000:]
     assert not (tmp_path / "run").exists()
 
 
@@ -65,11 +74,9 @@ def test_anything_else_is_not_a_seed(value):
 
 def test_a_training_split_smaller_than_the_batch_is_refused_before_anything_is_written(tmp_path):
     """digits: 1,293 training samples; batches of 2,048 with the last partial batch dropped make no batch."""
-    r = run_cli(tmp_path / "run", "data.batch_size=2048")
-    lines = [line for line in r.stderr.strip().splitlines() if line.strip()]
-    assert r.returncode != 0 and len(lines) == 1, r.stderr[-2000:]
-    assert lines[0] == ("error: the training split has 1293 samples, fewer than data.batch_size=2048: no training "
-                        "batch (the last partial batch is dropped); use a data.batch_size of at most 1293")
+    assert refused(tmp_path / "run", "data.batch_size=2048") == (
+        "the training split has 1293 samples, fewer than data.batch_size=2048: no training batch (the last partial "
+        "batch is dropped); use a data.batch_size of at most 1293")
     assert not {"noisy_labels.npz", "hparams.yaml", "metrics.csv", "summary.json"} & {
         p.name for p in (tmp_path / "run").iterdir()}
 
