@@ -45,15 +45,21 @@ def run_cli(out_dir, *overrides, flags=(), env=None, timeout=600):
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=full_env, timeout=timeout)
 
 
+def run_api(out_dir, *overrides):
+    """``noisyrobust.train`` (what ``python train.py`` runs, in this process) into ``out_dir``; the finished Run."""
+    from noisyrobust import train
+
+    return train([*FAST, f"hydra.run.dir={out_dir}", f"paths.cache_dir={Path(out_dir).parent / 'cache'}", *overrides])
+
+
 def refused(out_dir, *overrides) -> str:
     """The one line ``noisyrobust.train`` refuses ``overrides`` with, in this process: the command's own checks
     and run (``noisyrobust train``/``train.py`` print this line after ``error: `` and exit 1; tests/test_cli.py
     and tests/test_validate.py check that end through the CLI) without a Lightning import per case."""
-    from noisyrobust import train
     from noisyrobust.errors import UserError
 
     with pytest.raises(UserError) as raised:
-        train([*FAST, f"hydra.run.dir={out_dir}", f"paths.cache_dir={Path(out_dir).parent / 'cache'}", *overrides])
+        run_api(out_dir, *overrides)
     message = str(raised.value)
     assert message and "\n" not in message, message
     return message

@@ -10,6 +10,9 @@ import noisyrobust  # noqa: F401 - resolvers
 from conftest import ROOT
 from noisyrobust.published import published
 
+# one test process composes the module's configs once (xdist would run its fixture in each)
+pytestmark = pytest.mark.xdist_group("benchmark_experiments")
+
 EXPECTED = {  # name -> (data, network, method, lr, epochs, milestones, gamma, batch)
     "webvision/dividemix": ("webvision", "InceptionResNetV2", "DivideMix", 0.01, 80, [40], 0.1, 32),
     "webvision/elr_plus": ("webvision", "InceptionResNetV2", "ELRPlus", 0.02, 100, [50], 0.1, 32),

@@ -7,6 +7,9 @@ import pytest
 
 from noisyrobust.diagnose import main
 
+# one test process trains the module's shared run once (xdist would run its fixture in each)
+pytestmark = pytest.mark.xdist_group("diagnose")
+
 
 def cut_mid_row(text):
     lines = text.splitlines(keepends=True)

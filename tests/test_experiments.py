@@ -6,6 +6,9 @@ from hydra import compose, initialize_config_dir
 import noisyrobust  # noqa: F401 - registers the forget_rate resolver the method configs use
 from conftest import ROOT
 
+# one test process composes the module's configs once (xdist would run its fixture in each)
+pytestmark = pytest.mark.xdist_group("experiments")
+
 EXPERIMENT_DIR = ROOT / "conf" / "experiment"
 SMALL_LOSS = ("jocor", "coteaching", "coteaching_plus")
 

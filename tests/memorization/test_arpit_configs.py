@@ -4,6 +4,9 @@ from hydra import compose, initialize_config_dir
 
 from conftest import ROOT
 
+# one test process composes the module's configs once (xdist would run its fixture in each)
+pytestmark = pytest.mark.xdist_group("arpit_configs")
+
 NAMES = ("arpit/first_epoch", "arpit/fit_time", "arpit/dropout")
 
 

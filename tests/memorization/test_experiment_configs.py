@@ -5,6 +5,9 @@ from hydra import compose, initialize_config_dir
 
 from conftest import ROOT
 
+# one test process composes the module's configs once (xdist would run its fixture in each)
+pytestmark = pytest.mark.xdist_group("memorization_configs")
+
 NAMES = [f"zhang/{m}_{k}" for m in ("mlp", "cnn") for k in ("labels", "inputs", "regularization")] + \
     ["zhang/cifar10_labels", "zhang/cifar10_inputs"] + \
     ["sparsity/digits_mlp", "susceptibility/digits_mlp", "reinit/digits_mlp", "slingshot/adam", "slingshot/sgd",

@@ -4,6 +4,9 @@ import csv
 
 import pytest
 
+# one test process trains the module's shared run once (xdist would run its fixture in each)
+pytestmark = pytest.mark.xdist_group("robust_beats_ce")
+
 NOISE = 0.4
 
 

@@ -9,6 +9,9 @@ from review_run import finished_run, run_dir, server  # noqa: F401 - fixtures
 
 from noisyrobust.label_issues.table import read_issue_table
 
+# one test process trains the review tests' shared run once (review_run.finished_run)
+pytestmark = pytest.mark.xdist_group("review")
+
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver "
                                 "(apt-get install -y chromium chromium-driver), as CI installs them")

@@ -12,6 +12,9 @@ from review_run import finished_run, run_dir, server  # noqa: F401 - fixtures
 
 from noisyrobust.label_issues.table import read_issue_table
 
+# one test process trains the review tests' shared run once (review_run.finished_run)
+pytestmark = pytest.mark.xdist_group("review")
+
 
 def request(srv, method, path, body=None, headers=None):
     port = srv.server_address[1]

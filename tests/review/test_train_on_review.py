@@ -13,6 +13,9 @@ from noisyrobust.errors import UserError
 from noisyrobust.label_issues.table import read_issue_table
 from noisyrobust.noise import labels_checksum, load_noisy_labels
 
+# one test process trains the review tests' shared run once (review_run.finished_run)
+pytestmark = pytest.mark.xdist_group("review")
+
 
 def train_on(review, out, *overrides):
     from hydra import compose, initialize_config_dir
