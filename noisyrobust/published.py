@@ -83,7 +83,9 @@ PUBLISHED = {
     ("dividemix", "webvision", "human", "noisy"): "77.32 / 91.64; ImageNet 75.20 / 90.84 (third-party copies; "
                                                   "ImageNet top-5 UNVERIFIED)",
     ("elr_plus", "webvision", "human", "noisy"): "77.78 / 91.68; ImageNet 70.29 / 89.76 (UNVERIFIED)",
+    ("disc", "webvision", "human", "noisy"): "80.28 / 92.28; ImageNet 77.44 (UNVERIFIED)",
     ("ce", "food101n", "human", "noisy"): "81.44 (CleanNet's baseline, UNVERIFIED)",
+    ("disc", "food101n", "human", "noisy"): "87.48 (UNVERIFIED)",
     ("ce", "animal10n", "human", "noisy"): "79.4 ± 0.14 (UNVERIFIED)",
     ("coteaching", "animal10n", "human", "noisy"): "80.2 ± 0.13 (UNVERIFIED)",
 }

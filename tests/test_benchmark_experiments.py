@@ -16,7 +16,9 @@ pytestmark = pytest.mark.xdist_group("benchmark_experiments")
 EXPECTED = {  # name -> (data, network, method, lr, epochs, milestones, gamma, batch)
     "webvision/dividemix": ("webvision", "InceptionResNetV2", "DivideMix", 0.01, 80, [40], 0.1, 32),
     "webvision/elr_plus": ("webvision", "InceptionResNetV2", "ELRPlus", 0.02, 100, [50], 0.1, 32),
+    "webvision/disc": ("webvision", "InceptionResNetV2", "DISC", 0.2, 100, [50, 80], 0.1, 32),
     "food101n/ce": ("food101n", "ResNet50", "Standard", 0.002, 30, [10, 20], 0.1, 32),
+    "food101n/disc": ("food101n", "ResNet50", "DISC", 0.01, 30, [10, 20], 0.1, 32),
     "animal10n/ce": ("animal10n", "VGG19BN", "Standard", 0.1, 100, [50, 75], 0.2, 128),
     "animal10n/coteaching": ("animal10n", "VGG19BN", "CoTeaching", 0.1, 100, [50, 75], 0.2, 128),
 }
@@ -59,3 +61,11 @@ def test_dividemix_and_elr_plus_take_their_references_webvision_values(composed)
         (0, 0.5, 0.5, 0.5, 1, False)
     assert (elr.beta, elr.lam, elr.alpha, elr.ema_alpha, elr.ema_update, elr.ema_step) == \
         (0.7, 3.0, 1.0, 0.997, False, 40000)
+
+
+def test_disc_takes_its_authors_commands_and_both_views_weak_from_files(composed):
+    for name, (warmup, momentum) in {"webvision/disc": (15, 0.99), "food101n/disc": (5, 0.99)}.items():
+        cfg = composed[name]
+        assert (cfg.method.warmup_epochs, cfg.method.momentum, cfg.method.sigma) == (warmup, momentum, 0.3)
+        assert cfg.optimizer.momentum == 0.0 and cfg.optimizer.weight_decay == 5e-4
+        assert list(cfg.stages.views.kinds) == ["weak", "weak"]  # image files give no strong view
