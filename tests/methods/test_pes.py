@@ -17,7 +17,8 @@ from noisyrobust.run import build_data
 # MLP 64 -> 32 -> 32 -> 10: net.1, net.3, net.5. Epoch 0 warm-up; 1 refines depth 1 (net.5 + net.3); 2 depth 0
 # (net.5); 3 the confident phase (net.1 alone: the renewed layers stay frozen). The step schedule's milestone 2 is the
 # reference's epoch 2, our epoch 3 (the refinement stands in for the reference's epoch T1 = 1).
-COMMON = ["method=pes", "model.hidden=[32,32]", "method.warmup_epochs=1", "method.refine_epochs=[1,1]",
+COMMON = ["method=pes", "model.hidden=[32,32]", "method.warmup_epochs=1", "method.refine_depths=[1,0]",
+          "method.refine_epochs=[1,1]", "method.refine_optimizer.lr=1e-4",
           "optimizer=sam", "scheduler=step", "scheduler.milestones=[2]", "noise=sym0.4",
           "+trainer.limit_train_batches=3", "diagnostics=none", "seed=2"]
 
@@ -68,7 +69,8 @@ def test_pes_semi_labels_the_final_networks_agreement_with_the_given_labels(fit)
 
 
 def test_a_network_pes_would_renew_whole_is_refused_in_one_line(tmp_path):
-    cfg = compose_cfg(tmp_path, "method=pes")  # the default MLP has one hidden layer: depth 1 renews both
+    cfg = compose_cfg(tmp_path, "method=pes", "method.refine_depths=[1,0]", "method.refine_epochs=[7,5]")  # the
+    # default MLP has one hidden layer: depth 1 (the CIFAR protocol's) renews both
     with pytest.raises(Exception) as e:
         instantiate(cfg.method)
     error = find_user_error(e.value)
