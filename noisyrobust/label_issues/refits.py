@@ -44,7 +44,9 @@ def confident_learning_scores(labels: np.ndarray, probs: np.ndarray) -> np.ndarr
     rate), 1 - p(y~|x) (self-confidence) for the rest: flagged samples first, each group by confidence."""
     from cleanlab.filter import find_label_issues
 
-    flagged = find_label_issues(labels, probs, filter_by="prune_by_noise_rate")
+    # n_jobs=1: cleanlab's default forks a multiprocessing pool from this process, which holds torch's
+    # threads (and, under a launcher, more): such a fork can deadlock, and the per-class pruning is cheap
+    flagged = find_label_issues(labels, probs, filter_by="prune_by_noise_rate", n_jobs=1)
     return flagged.astype(np.float64) + 1.0 - probs[np.arange(len(labels)), labels]
 
 

@@ -164,3 +164,28 @@ def test_a_users_own_folder_gets_a_ranking_and_suggestions_without_detection(tmp
     d = diagnose(tmp_path / "run")
     assert d.returncode == 0 and "ROC and precision-recall curves left out" in d.stdout
     assert (tmp_path / "run" / "plots" / "most_suspicious.png").is_file()
+
+
+def test_confident_learning_flags_in_this_process_and_ranks_flagged_first(monkeypatch):
+    """cleanlab's default forks a process pool, which deadlocked a test process holding torch's threads: the
+    score must not start one. Flagged samples score 1 + (1 - p(y|x)), the rest 1 - p(y|x)."""
+    import multiprocessing
+
+    from noisyrobust.label_issues.refits import confident_learning_scores
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a multiprocessing pool was started")
+
+    monkeypatch.setattr(multiprocessing, "Pool", no_pool)
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(3), 40)
+    probs = np.full((120, 3), 0.05)
+    probs[np.arange(120), labels] = 0.9
+    wrong = rng.choice(120, 12, replace=False)
+    probs[wrong] = 0.05
+    probs[wrong, (labels[wrong] + 1) % 3] = 0.9  # confidently another class
+    scores = confident_learning_scores(labels, probs)
+    p_given = probs[np.arange(120), labels]
+    flagged = scores >= 1
+    np.testing.assert_allclose(scores, flagged + 1 - p_given)
+    assert set(np.flatnonzero(flagged)) == set(wrong)
