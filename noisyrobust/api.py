@@ -89,6 +89,9 @@ def train(overrides: Sequence[str] = (), *, config_dir: Union[str, Path, None] =
         user_error = find_user_error(outcome["error"])
         if user_error is None:
             raise outcome["error"]
+        from noisyrobust.rundir import discard_if_untouched
+
+        discard_if_untouched(outcome["directory"])  # refused before the run wrote anything of its own
         raise UserError(str(user_error)) from None
     return load_run(outcome["directory"])
 

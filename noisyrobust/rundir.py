@@ -6,6 +6,7 @@ import logging
 import os
 import secrets
 import shlex
+import shutil
 import socket
 import sys
 import time
@@ -126,6 +127,16 @@ def release_run_dir(run_dir: Path) -> None:
     lock = _CLAIMS.pop(Path(run_dir).resolve(), None)
     if lock is not None:
         lock.close()  # closing the file drops the flock
+
+
+def discard_if_untouched(run_dir: Path) -> None:
+    """After a refusal inside the run (a method's own check of its values, say): remove ``run_dir`` if it
+    holds only what Hydra and the claim wrote before those checks (``.hydra/``, ``train.log``, ``.lock``), so
+    that a refused run leaves no directory behind; a directory holding anything else is left as it is."""
+    run_dir = Path(run_dir)
+    if run_dir.is_dir() and {p.name for p in run_dir.iterdir()} <= {".hydra", "train.log", LOCK}:
+        release_run_dir(run_dir)
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _mark_holder(run_dir: Path) -> None:

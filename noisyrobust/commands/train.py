@@ -26,6 +26,9 @@ def main(cfg: DictConfig) -> float:
         user_error = find_user_error(e)
         if user_error is None:
             raise
+        from noisyrobust.rundir import discard_if_untouched
+
+        discard_if_untouched(cfg.paths.output_dir)  # refused before the run wrote anything of its own
         sys.exit(f"error: {user_error}")
     return summary.get("test_acc_last", float("nan"))
 
