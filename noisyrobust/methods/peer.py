@@ -1,5 +1,6 @@
 """Peer loss (Liu & Guo, ICML 2020): after an optional CE warm-up, the loss on the sample minus α(e) times the
 loss on a peer pair, with the learning rate divided by 1 + α(e), as the authors' CIFAR code does."""
+from abc import ABC, abstractmethod
 from typing import Callable, Optional
 
 import torch
@@ -13,7 +14,7 @@ from noisyrobust.selection.peer import draw_peer_labels, rank_share, step_genera
 from noisyrobust.selection.schedule import stretched_epoch
 
 
-class PeerPairs(NoisyLabelModule):
+class PeerPairs(NoisyLabelModule, ABC):
     """What peer loss and f-divergence share: ``warmup_epochs`` of CE first, then at every step peer labels
     y'_i drawn afresh (``select``, once per batch whatever the optimizer's passes) uniformly from the training
     samples' noisy labels, from a generator keyed by (``seed``, step): the same on every DDP rank (each takes
@@ -53,8 +54,9 @@ class PeerPairs(NoisyLabelModule):
             return cross_entropy(logits.float(), y).mean()
         return self.pair_loss(logits, y, selected).mean()
 
+    @abstractmethod
     def pair_loss(self, logits: torch.Tensor, labels: torch.Tensor, peer_labels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """Each sample's loss on its (given, peer) label pair: peer loss's or f-divergence's formula."""
 
 
 class PeerLoss(PeerPairs):
