@@ -10,8 +10,8 @@ import torch
 from noisyrobust.data.base import NoisyLabelsDataModule
 from noisyrobust.data.datamodule import NoisyDataModule
 from noisyrobust.errors import UserError
-from noisyrobust.models.tokens import PAD
 
+PAD = 0  # the padding id of every token set: masked out by the token models
 UNK = 1  # after PAD (0): the ids every vocabulary starts with
 
 

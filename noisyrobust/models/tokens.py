@@ -6,10 +6,10 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from noisyrobust.data.tokens import PAD
 from noisyrobust.losses.dividemix import MixedTokens
 from noisyrobust.models.compile import compilable
 
-PAD = 0  # the padding id of every token set: masked out
 
 
 def masked_mean(embedded: Tensor, mask: Tensor) -> Tensor:
